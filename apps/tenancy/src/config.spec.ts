@@ -1,0 +1,29 @@
+import { ConfigError } from '@iip/platform-config';
+import { DEV_KEY_ENCRYPTION_SECRET, loadTenancyConfig } from './config';
+
+describe('tenancy configuration', () => {
+  it('runs locally with no variables set', () => {
+    const cfg = loadTenancyConfig({});
+    expect(cfg.TENANCY_HTTP_PORT).toBe(3100);
+    expect(cfg.TENANCY_GRPC_PORT).toBe(50100);
+    expect(cfg.TENANCY_KEY_ENCRYPTION_SECRET).toBe(DEV_KEY_ENCRYPTION_SECRET);
+  });
+
+  it('refuses the development key secret in production', () => {
+    expect(() => loadTenancyConfig({ NODE_ENV: 'production' })).toThrow(/TENANCY_KEY_ENCRYPTION_SECRET/);
+  });
+
+  it('wants the operator client id and secret together', () => {
+    expect(() => loadTenancyConfig({ OPERATOR_CLIENT_ID: 'operator' })).toThrow(/OPERATOR_CLIENT_SECRET/);
+  });
+
+  it('names a bad credit code and token lifetime', () => {
+    try {
+      loadTenancyConfig({ PLATFORM_CREDIT_CODE: '91350100M000100Y44', ACCESS_TOKEN_TTL_SECONDS: '5' });
+      throw new Error('expected ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['ACCESS_TOKEN_TTL_SECONDS', 'PLATFORM_CREDIT_CODE']);
+    }
+  });
+});

@@ -1,0 +1,46 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { TENANCY_DATA_SOURCE } from '../tenants/tenants.repository';
+import { OAuthClientEntity } from './oauth-client.entity';
+
+@Injectable()
+export class ClientsRepository {
+  constructor(@Inject(TENANCY_DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  private repo(manager?: EntityManager) {
+    return (manager ?? this.dataSource.manager).getRepository(OAuthClientEntity);
+  }
+
+  findById(clientId: string): Promise<OAuthClientEntity | null> {
+    return this.repo().findOneBy({ clientId });
+  }
+
+  async insert(client: OAuthClientEntity, manager?: EntityManager): Promise<OAuthClientEntity> {
+    await this.repo(manager).insert(client);
+    return (await this.repo(manager).findOneBy({ clientId: client.clientId }))!;
+  }
+
+  listForTenant(tenantId: string, limit: number, after?: { createdAt: string; clientId: string }): Promise<OAuthClientEntity[]> {
+    const qb = this.repo()
+      .createQueryBuilder('c')
+      .where('c.tenant_id = :tenantId', { tenantId })
+      .orderBy('c.created_at', 'ASC')
+      .addOrderBy('c.client_id', 'ASC')
+      .limit(limit);
+    if (after) qb.andWhere('(c.created_at, c.client_id) > (:createdAt::timestamptz, :clientId)', after);
+    return qb.getMany();
+  }
+
+  async revoke(tenantId: string, clientId: string): Promise<boolean> {
+    const result = await this.repo().update({ clientId, tenantId, status: 'active' }, { status: 'revoked', revokedAt: () => 'now()' });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async setSecretHash(clientId: string, secretHash: string, scopes: string[]): Promise<void> {
+    await this.repo().update({ clientId }, { secretHash, scopes, status: 'active', revokedAt: null });
+  }
+
+  async touch(clientId: string): Promise<void> {
+    await this.repo().update({ clientId }, { lastUsedAt: () => 'now()' });
+  }
+}

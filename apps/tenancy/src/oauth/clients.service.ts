@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Principal, canManage } from '@iip/platform-auth';
+import { DEFAULT_PAGE_SIZE, Page, decodeCursor, encodeCursor } from '@iip/platform-http';
+import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
+import { TenantsService, tenantRef } from '../tenants/tenants.service';
+import { ClientsRepository } from './clients.repository';
+import { ClientView, CreateClientDto, CreatedClientView } from './dto/client.dto';
+import { OAuthClientEntity } from './oauth-client.entity';
+import { generateSecret, hashSecret, verifySecret } from './secret-hash';
+
+export function clientView(c: OAuthClientEntity): ClientView {
+  return {
+    clientId: c.clientId,
+    tenantId: c.tenantId,
+    name: c.name,
+    scopes: c.scopes,
+    status: c.status,
+    createdAt: c.createdAt.toISOString(),
+    revokedAt: c.revokedAt?.toISOString() ?? null,
+    lastUsedAt: c.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+export const newClientId = () => `iipc_${randomBytes(12).toString('base64url')}`;
+
+/** OAuth2 clients of a tenant. Managing them is private to the tenant and those above it. */
+@Injectable()
+export class ClientsService {
+  constructor(
+    private readonly clients: ClientsRepository,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  private async manageable(actor: Principal, tenantId: string) {
+    const tenant = await this.tenants.getVisible(actor.tenant, tenantId);
+    // A park sees its members' profiles, not their clients: answer as if nothing were there.
+    if (!canManage(actor.tenant, tenantRef(tenant))) throw TenancyError.tenantNotFound(tenantId);
+    return tenant;
+  }
+
+  async create(actor: Principal, tenantId: string, input: CreateClientDto): Promise<CreatedClientView> {
+    const tenant = await this.manageable(actor, tenantId);
+    const notHeld = input.scopes.filter((s) => !actor.scopes.has(s));
+    if (notHeld.length > 0) {
+      throw new TenancyError(TenancyErrorCode.SCOPE_NOT_GRANTABLE, `You cannot hand out scopes you do not hold: ${notHeld.join(' ')}`, {
+        scopes: notHeld,
+      });
+    }
+    const secret = generateSecret();
+    const entity = Object.assign(new OAuthClientEntity(), {
+      clientId: newClientId(),
+      tenantId: tenant.id,
+      name: input.name.trim(),
+      secretHash: await hashSecret(secret),
+      scopes: input.scopes,
+      status: 'active' as const,
+      createdBy: actor.clientId,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    const saved = await this.clients.insert(entity);
+    return { ...clientView(saved), clientSecret: secret };
+  }
+
+  async list(actor: Principal, tenantId: string, limit = DEFAULT_PAGE_SIZE, cursor?: string): Promise<Page<ClientView>> {
+    await this.manageable(actor, tenantId);
+    let after: { createdAt: string; clientId: string } | undefined;
+    if (cursor) {
+      const parts = decodeCursor(cursor, 2);
+      if (!parts) throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
+      after = { createdAt: parts[0], clientId: parts[1] };
+    }
+    const rows = await this.clients.listForTenant(tenantId, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(clientView),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.clientId]) : null,
+    };
+  }
+
+  async revoke(actor: Principal, tenantId: string, clientId: string): Promise<void> {
+    await this.manageable(actor, tenantId);
+    const revoked = await this.clients.revoke(tenantId, clientId);
+    if (!revoked) {
+      const existing = await this.clients.findById(clientId);
+      if (!existing || existing.tenantId !== tenantId) {
+        throw new TenancyError(TenancyErrorCode.CLIENT_NOT_FOUND, `Client ${clientId} was not found`);
+      }
+    }
+  }
+
+  /**
+   * The platform operator's client: created from OPERATOR_CLIENT_ID/SECRET when given (the
+   * environment wins over a stored secret), or generated once. Returns the secret only when generated.
+   */
+  async ensureOperatorClient(platformTenantId: string, scopes: readonly string[], given?: { clientId: string; secret: string }): Promise<{ clientId: string; generatedSecret?: string }> {
+    if (given) {
+      const existing = await this.clients.findById(given.clientId);
+      if (!existing) {
+        await this.clients.insert(this.operatorEntity(platformTenantId, given.clientId, await hashSecret(given.secret), scopes));
+      } else if (!(await verifySecret(given.secret, existing.secretHash)) || existing.status !== 'active' || !sameSet(existing.scopes, scopes)) {
+        await this.clients.setSecretHash(given.clientId, await hashSecret(given.secret), [...scopes]);
+      }
+      return { clientId: given.clientId };
+    }
+    const current = await this.clients.listForTenant(platformTenantId, 1);
+    if (current.length > 0) return { clientId: current[0].clientId };
+    const secret = generateSecret();
+    const clientId = newClientId();
+    await this.clients.insert(this.operatorEntity(platformTenantId, clientId, await hashSecret(secret), scopes));
+    return { clientId, generatedSecret: secret };
+  }
+
+  private operatorEntity(tenantId: string, clientId: string, secretHash: string, scopes: readonly string[]) {
+    return Object.assign(new OAuthClientEntity(), {
+      clientId,
+      tenantId,
+      name: 'Platform operator',
+      secretHash,
+      scopes: [...scopes],
+      status: 'active' as const,
+      createdBy: null,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+  }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}

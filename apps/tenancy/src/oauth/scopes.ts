@@ -1,0 +1,15 @@
+/** Scopes tenancy understands. A client can only hand out scopes it holds itself. */
+export const Scopes = {
+  TenantsRead: 'tenants:read',
+  TenantsWrite: 'tenants:write',
+  ClientsRead: 'clients:read',
+  ClientsWrite: 'clients:write',
+  GrantsWrite: 'grants:write',
+  AccessCheck: 'access:check',
+  KeysRotate: 'keys:rotate',
+} as const;
+
+export const ALL_SCOPES: readonly string[] = Object.values(Scopes);
+
+/** Scopes other services define; tenancy issues them but does not interpret them. */
+export const SCOPE_PATTERN = /^[a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)+$/;

@@ -1,0 +1,154 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { JWK, JWTVerifyGetKey, KeyLike, calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8 } from 'jose';
+import { DataSource } from 'typeorm';
+import { TENANCY_DATA_SOURCE } from '../tenants/tenants.repository';
+import { SigningKeyEntity } from './signing-key.entity';
+
+export const SIGNING_ALG = 'ES256';
+export const KEY_SETTINGS = Symbol('KEY_SETTINGS');
+
+export interface KeySettings {
+  encryptionSecret: string;
+  rotationHours: number;
+  tokenTtlSeconds: number;
+}
+
+interface LoadedKey {
+  kid: string;
+  status: 'active' | 'retired';
+  createdAt: Date;
+  retiredAt: Date | null;
+  publicJwk: JWK;
+  publicKey: KeyLike;
+  privateKey?: KeyLike;
+}
+
+/**
+ * Token signing keys: ES256 pairs stored in PostgreSQL, private halves encrypted with the
+ * key-encryption secret. One key is active; retired keys stay published in the JWKS until
+ * every token they signed has expired. Instances share keys through the database.
+ */
+@Injectable()
+export class SigningKeysService {
+  private keys = new Map<string, LoadedKey>();
+  private lastLoad = 0;
+  private readonly aesKey: Buffer;
+
+  constructor(
+    @Inject(TENANCY_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(KEY_SETTINGS) private readonly settings: KeySettings,
+  ) {
+    this.aesKey = createHash('sha256').update(settings.encryptionSecret, 'utf8').digest();
+  }
+
+  private get repo() {
+    return this.dataSource.getRepository(SigningKeyEntity);
+  }
+
+  /** Makes sure an active key exists and is not older than the rotation period. */
+  async ensureActiveKey(): Promise<void> {
+    await this.reload();
+    const active = this.activeKey();
+    const maxAgeMs = this.settings.rotationHours * 3600_000;
+    if (!active || Date.now() - active.createdAt.getTime() > maxAgeMs) await this.rotate();
+  }
+
+  /** Generates a new active key and retires the previous one; returns the new key id. */
+  async rotate(): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const pkcs8 = await exportPKCS8(privateKey);
+    await this.dataSource.transaction(async (manager) => {
+      // Serialises concurrent rotations from several instances.
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['iip-tenancy:signing-key-rotation']);
+      await manager.query(`UPDATE signing_keys SET status = 'retired', retired_at = now() WHERE status = 'active'`);
+      await manager.getRepository(SigningKeyEntity).insert({
+        kid,
+        alg: SIGNING_ALG,
+        publicJwk: { ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig' },
+        privateKeyEnc: this.encrypt(pkcs8),
+        status: 'active',
+        retiredAt: null,
+      });
+      // Keys retired long enough ago that no token they signed can still be valid.
+      await manager.query(`DELETE FROM signing_keys WHERE status = 'retired' AND retired_at < now() - make_interval(secs => $1)`, [
+        this.settings.tokenTtlSeconds * 2,
+      ]);
+    });
+    await this.reload();
+    return kid;
+  }
+
+  async signingKey(): Promise<{ kid: string; key: KeyLike }> {
+    if (Date.now() - this.lastLoad > 60_000 || !this.activeKey()) await this.reload();
+    const active = this.activeKey();
+    if (!active?.privateKey) throw new Error('No active signing key');
+    return { kid: active.kid, key: active.privateKey };
+  }
+
+  /** The public keys to publish: active and recently retired. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    if (Date.now() - this.lastLoad > 30_000) await this.reload();
+    return { keys: [...this.keys.values()].map((k) => k.publicJwk) };
+  }
+
+  /** Key resolver for verifying tokens inside tenancy itself, without an HTTP round trip. */
+  keyResolver(): JWTVerifyGetKey {
+    return async (header) => {
+      const kid = header.kid;
+      if (!kid) throw new Error('token has no kid');
+      let key = this.keys.get(kid);
+      if (!key && Date.now() - this.lastLoad > 1_000) {
+        await this.reload();
+        key = this.keys.get(kid);
+      }
+      if (!key) throw Object.assign(new Error('no key with this kid'), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
+      return key.publicKey;
+    };
+  }
+
+  private activeKey(): LoadedKey | undefined {
+    return [...this.keys.values()].find((k) => k.status === 'active');
+  }
+
+  private async reload(): Promise<void> {
+    const rows = await this.repo.find();
+    const next = new Map<string, LoadedKey>();
+    for (const row of rows) {
+      const existing = this.keys.get(row.kid);
+      next.set(row.kid, {
+        kid: row.kid,
+        status: row.status,
+        createdAt: row.createdAt,
+        retiredAt: row.retiredAt,
+        publicJwk: row.publicJwk,
+        publicKey: existing?.publicKey ?? ((await importJWK(row.publicJwk, SIGNING_ALG)) as KeyLike),
+        privateKey:
+          row.status === 'active' ? existing?.privateKey ?? (await importPKCS8(this.decrypt(row.privateKeyEnc), SIGNING_ALG)) : undefined,
+      });
+    }
+    this.keys = next;
+    this.lastLoad = Date.now();
+  }
+
+  private encrypt(plain: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.aesKey, iv);
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+  }
+
+  private decrypt(stored: string): string {
+    const [version, iv, tag, body] = stored.split('.');
+    if (version !== 'v1') throw new Error('Unknown signing key encryption format');
+    const decipher = createDecipheriv('aes-256-gcm', this.aesKey, Buffer.from(iv, 'base64url'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      throw new Error('Cannot decrypt the signing key: TENANCY_KEY_ENCRYPTION_SECRET differs from the one that encrypted it');
+    }
+  }
+}

@@ -1,0 +1,223 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { TenancyEventTypes } from '@iip/contracts';
+import { TenantRef, canManage, relationTo } from '@iip/platform-auth';
+import { inTransaction, isUniqueViolation } from '@iip/platform-database';
+import { DEFAULT_PAGE_SIZE, Page, decodeCursor, encodeCursor } from '@iip/platform-http';
+import { TenancyOutbox } from '../messaging/tenancy-outbox';
+import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
+import { CreateTenantDto, SuspendTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
+import { TenantEntity } from './tenant.entity';
+import { mayAdminister, mayCreateUnder, mayHaveChild } from './tenant-rules';
+import { TENANCY_DATA_SOURCE, TenantsRepository } from './tenants.repository';
+
+export const DEFAULT_QUOTAS = { maxDevices: 1000, maxTelemetryPointsPerSecond: 1000 };
+
+export function tenantRef(t: Pick<TenantEntity, 'id' | 'kind' | 'path'>): TenantRef {
+  return { id: t.id, kind: t.kind, path: t.path };
+}
+
+/** What `actor` gets to see of `tenant`: the whole record, only its profile, or nothing. */
+export function viewOf(actor: TenantRef, tenant: TenantEntity): TenantView | undefined {
+  const relation = relationTo(actor, tenantRef(tenant));
+  if (relation === 'none') return undefined;
+  const profile = {
+    id: tenant.id,
+    kind: tenant.kind,
+    parentId: tenant.parentId,
+    name: tenant.name,
+    creditCode: tenant.creditCode,
+    contact: tenant.contact,
+    status: tenant.status,
+  };
+  if (relation === 'park') return { view: 'profile', ...profile };
+  return {
+    view: 'full',
+    ...profile,
+    path: tenant.path,
+    quotas: { maxDevices: tenant.maxDevices, maxTelemetryPointsPerSecond: tenant.maxTelemetryPointsPerSecond },
+    suspendedReason: tenant.suspendedReason,
+    version: tenant.version,
+    createdAt: tenant.createdAt.toISOString(),
+    updatedAt: tenant.updatedAt.toISOString(),
+  };
+}
+
+/** Tenants: onboarding, reading within visibility, updating, suspending. */
+@Injectable()
+export class TenantsService {
+  constructor(
+    @Inject(TENANCY_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly tenants: TenantsRepository,
+    private readonly outbox: TenancyOutbox,
+  ) {}
+
+  /** First start: the platform operator's own tenant, the root of the tree. */
+  async ensurePlatformTenant(name: string, creditCode: string): Promise<TenantEntity> {
+    return inTransaction(this.dataSource, async (manager) => {
+      // Serialises first starts of several instances.
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['iip-tenancy:platform-tenant']);
+      const existing = await this.tenants.findPlatform(manager);
+      if (existing) return existing;
+      const id = randomUUID();
+      const platform = Object.assign(new TenantEntity(), {
+        id, kind: 'platform' as const, parentId: null, path: [id], name, creditCode, contact: {},
+        maxDevices: 0, maxTelemetryPointsPerSecond: 0, status: 'active' as const, suspendedReason: null, version: 1,
+      });
+      const saved = await this.tenants.insert(manager, platform);
+      await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantOnboarded, saved);
+      return saved;
+    });
+  }
+
+  /** Loads a tenant the actor may see, or answers "not found" so existence does not leak. */
+  async getVisible(actor: TenantRef, id: string, manager?: EntityManager): Promise<TenantEntity> {
+    const tenant = await this.tenants.findById(id, manager);
+    if (!tenant || relationTo(actor, tenantRef(tenant)) === 'none') throw TenancyError.tenantNotFound(id);
+    return tenant;
+  }
+
+  async get(actor: TenantRef, id: string): Promise<TenantView> {
+    return viewOf(actor, await this.getVisible(actor, id))!;
+  }
+
+  async onboard(actor: TenantRef, input: CreateTenantDto): Promise<TenantEntity> {
+    return inTransaction(this.dataSource, (manager) => this.onboardInTransaction(manager, actor, input.parentId ?? actor.id, input));
+  }
+
+  /** Creates a tenant and its TenantOnboarded event in the caller's transaction. */
+  async onboardInTransaction(manager: EntityManager, actor: TenantRef, parentId: string, input: Omit<CreateTenantDto, 'parentId'>): Promise<TenantEntity> {
+    const parent = await this.tenants.findById(parentId, manager);
+    if (!parent || relationTo(actor, tenantRef(parent)) === 'none') throw TenancyError.tenantNotFound(parentId);
+    if (!mayCreateUnder(actor, tenantRef(parent))) {
+      throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, `Tenant ${actor.id} may not onboard tenants under ${parent.id}`);
+    }
+    if (!mayHaveChild(parent.kind, input.kind)) {
+      throw new TenancyError(TenancyErrorCode.KIND_NOT_ALLOWED_UNDER_PARENT, `A ${input.kind} cannot be created under a ${parent.kind}`, {
+        parentKind: parent.kind,
+        kind: input.kind,
+      });
+    }
+    if (parent.status !== 'active') {
+      throw new TenancyError(TenancyErrorCode.TENANT_SUSPENDED, `Parent tenant ${parent.id} is suspended`);
+    }
+    const id = randomUUID();
+    const tenant = Object.assign(new TenantEntity(), {
+      id,
+      kind: input.kind,
+      parentId: parent.id,
+      path: [...parent.path, id],
+      name: input.name.trim(),
+      creditCode: input.creditCode,
+      contact: { ...(input.contact ?? {}) },
+      maxDevices: input.quotas?.maxDevices ?? DEFAULT_QUOTAS.maxDevices,
+      maxTelemetryPointsPerSecond: input.quotas?.maxTelemetryPointsPerSecond ?? DEFAULT_QUOTAS.maxTelemetryPointsPerSecond,
+      status: 'active',
+      suspendedReason: null,
+      version: 1,
+    });
+    let saved: TenantEntity;
+    try {
+      // A savepoint keeps the surrounding transaction usable after a duplicate (bulk onboarding).
+      await manager.query('SAVEPOINT onboard_tenant');
+      saved = await this.tenants.insert(manager, tenant);
+      await manager.query('RELEASE SAVEPOINT onboard_tenant');
+    } catch (err) {
+      await manager.query('ROLLBACK TO SAVEPOINT onboard_tenant');
+      if (isUniqueViolation(err, 'tenants_credit_code_unique')) {
+        throw new TenancyError(TenancyErrorCode.CREDIT_CODE_TAKEN, `A tenant with credit code ${input.creditCode} already exists`);
+      }
+      throw err;
+    }
+    await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantOnboarded, saved);
+    return saved;
+  }
+
+  async listDescendants(actor: TenantRef, id: string, limit = DEFAULT_PAGE_SIZE, cursor?: string): Promise<Page<TenantView>> {
+    const root = await this.getVisible(actor, id);
+    if (!canManage(actor, tenantRef(root))) {
+      // A park member's subtree is its own business; its park sees only the member itself.
+      throw TenancyError.tenantNotFound(id);
+    }
+    let after: { createdAt: string; id: string } | undefined;
+    if (cursor) {
+      const parts = decodeCursor(cursor, 2);
+      if (!parts) throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
+      after = { createdAt: parts[0], id: parts[1] };
+    }
+    const rows = await this.tenants.listDescendants(root.id, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((t) => viewOf(actor, t)).filter((v): v is TenantView => v !== undefined),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    };
+  }
+
+  async update(actor: TenantRef, id: string, patch: UpdateTenantDto): Promise<TenantEntity> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const tenant = await this.lockVisible(manager, actor, id);
+      const administers = mayAdminister(actor, tenantRef(tenant));
+      if (!administers && !(actor.id === tenant.id)) {
+        throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, `Tenant ${actor.id} may not change tenant ${id}`);
+      }
+      if (patch.quotas && !administers) {
+        throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, 'Quotas are set by the tenant above, not by the tenant itself');
+      }
+      if (tenant.version !== patch.version) {
+        throw new TenancyError(TenancyErrorCode.VERSION_CONFLICT, `Tenant ${id} is at version ${tenant.version}, not ${patch.version}`, {
+          currentVersion: tenant.version,
+        });
+      }
+      if (patch.name !== undefined) tenant.name = patch.name.trim();
+      if (patch.contact !== undefined) tenant.contact = { ...patch.contact };
+      if (patch.quotas !== undefined) {
+        tenant.maxDevices = patch.quotas.maxDevices;
+        tenant.maxTelemetryPointsPerSecond = patch.quotas.maxTelemetryPointsPerSecond;
+      }
+      tenant.version += 1;
+      const saved = await this.tenants.save(manager, tenant);
+      await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantUpdated, saved);
+      return saved;
+    });
+  }
+
+  async suspend(actor: TenantRef, id: string, input: SuspendTenantDto): Promise<TenantEntity> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const tenant = await this.lockVisible(manager, actor, id);
+      if (!mayAdminister(actor, tenantRef(tenant))) {
+        throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, `Tenant ${actor.id} may not suspend tenant ${id}`);
+      }
+      if (tenant.status === 'suspended') return tenant;
+      tenant.status = 'suspended';
+      tenant.suspendedReason = input.reason;
+      tenant.version += 1;
+      const saved = await this.tenants.save(manager, tenant);
+      await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantSuspended, saved, { reason: input.reason });
+      return saved;
+    });
+  }
+
+  async reactivate(actor: TenantRef, id: string): Promise<TenantEntity> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const tenant = await this.lockVisible(manager, actor, id);
+      if (!mayAdminister(actor, tenantRef(tenant))) {
+        throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, `Tenant ${actor.id} may not reactivate tenant ${id}`);
+      }
+      if (tenant.status === 'active') return tenant;
+      tenant.status = 'active';
+      tenant.suspendedReason = null;
+      tenant.version += 1;
+      const saved = await this.tenants.save(manager, tenant);
+      await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantUpdated, saved);
+      return saved;
+    });
+  }
+
+  private async lockVisible(manager: EntityManager, actor: TenantRef, id: string): Promise<TenantEntity> {
+    const tenant = await this.tenants.findByIdForUpdate(manager, id);
+    if (!tenant || relationTo(actor, tenantRef(tenant)) === 'none') throw TenancyError.tenantNotFound(id);
+    return tenant;
+  }
+}

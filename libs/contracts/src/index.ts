@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './proto-paths';
+export * from './tenancy-events';
+export * from './topics';
+export * as TenancyV1 from './generated/iip/tenancy/v1/tenancy';

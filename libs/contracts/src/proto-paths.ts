@@ -1,0 +1,21 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The repository's proto/ folder, found from this file whether it runs from src or dist. */
+export function protoRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 10; i++) {
+    const candidate = join(dir, 'proto');
+    if (existsSync(join(candidate, 'iip'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error(`proto/ folder not found above ${__dirname}`);
+}
+
+export const ProtoFiles = {
+  tenancy: 'iip/tenancy/v1/tenancy.proto',
+} as const;
+
+export const ProtoPackages = {
+  tenancy: 'iip.tenancy.v1',
+} as const;

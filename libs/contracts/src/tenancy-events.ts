@@ -1,0 +1,27 @@
+import type { EventEnvelope } from './envelope';
+
+/** Tenant state carried by tenancy events (dataVersion 1). */
+export interface TenantEventData {
+  id: string;
+  kind: 'platform' | 'group' | 'subsidiary' | 'park' | 'park-member';
+  parentId: string | null;
+  path: string[];
+  name: string;
+  creditCode: string;
+  status: 'active' | 'suspended';
+  quotas: { maxDevices: number; maxTelemetryPointsPerSecond: number };
+  version: number;
+}
+
+export const TenancyEventTypes = {
+  TenantOnboarded: 'TenantOnboarded',
+  TenantUpdated: 'TenantUpdated',
+  TenantSuspended: 'TenantSuspended',
+} as const;
+
+export type TenancyEventType = (typeof TenancyEventTypes)[keyof typeof TenancyEventTypes];
+
+export type TenantOnboarded = EventEnvelope<TenantEventData> & { type: 'TenantOnboarded' };
+export type TenantUpdated = EventEnvelope<TenantEventData> & { type: 'TenantUpdated' };
+export type TenantSuspended = EventEnvelope<TenantEventData & { reason: string }> & { type: 'TenantSuspended' };
+export type TenancyEvent = TenantOnboarded | TenantUpdated | TenantSuspended;

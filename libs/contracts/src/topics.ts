@@ -1,0 +1,11 @@
+/** Kafka topic names: `iip.<service>.<aggregate>.v1`. A deployment may prefix them (KAFKA_TOPIC_PREFIX). */
+export const Topics = {
+  tenancyTenant: 'iip.tenancy.tenant.v1',
+} as const;
+
+export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+/** The `source` of events each service emits. */
+export const EventSources = {
+  tenancy: 'iip.tenancy',
+} as const;

@@ -1,0 +1,71 @@
+import { CanActivate, ExecutionContext, HttpException, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { RpcException } from '@nestjs/microservices';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import type { Request, Response } from 'express';
+import { problem } from '@iip/platform-errors';
+import { IS_PUBLIC, REQUIRED_SCOPES, attachPrincipal } from './decorators';
+import { Principal } from './principal';
+import { InvalidTokenError, TokenVerifier } from './token-verifier';
+
+/**
+ * Every route and RPC is authenticated unless marked @Public(); @RequireScopes() adds a
+ * scope check. Works for HTTP (Authorization header) and gRPC (authorization metadata).
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: TokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const required = this.reflector.getAllAndOverride<string[]>(REQUIRED_SCOPES, targets) ?? [];
+
+    if (context.getType() === 'rpc') {
+      const metadata = context.switchToRpc().getContext<Metadata>();
+      const principal = await this.authenticate(bearerFrom(metadata.get('authorization')[0]), 'rpc');
+      this.checkScopes(principal, required, 'rpc');
+      attachPrincipal(metadata, principal);
+      return true;
+    }
+    const req = context.switchToHttp().getRequest<Request>();
+    const principal = await this.authenticate(bearerFrom(req.headers.authorization), 'http', context.switchToHttp().getResponse<Response>());
+    this.checkScopes(principal, required, 'http', context.switchToHttp().getResponse<Response>());
+    attachPrincipal(req, principal);
+    return true;
+  }
+
+  private async authenticate(token: string | undefined, transport: 'http' | 'rpc', res?: Response): Promise<Principal> {
+    if (!token) throw unauthenticated(transport, 'An access token is required (Authorization: Bearer <token>)', res, false);
+    try {
+      return await this.verifier.verify(token);
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw unauthenticated(transport, `Invalid access token: ${err.message}`, res, true);
+      throw err;
+    }
+  }
+
+  private checkScopes(principal: Principal, required: string[], transport: 'http' | 'rpc', res?: Response): void {
+    const missing = required.filter((s) => !principal.scopes.has(s));
+    if (missing.length === 0) return;
+    const detail = `The access token lacks the scope(s): ${missing.join(' ')}`;
+    if (transport === 'rpc') throw new RpcException({ code: GrpcStatus.PERMISSION_DENIED, message: detail });
+    res?.setHeader('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${required.join(' ')}"`);
+    throw new HttpException({ problem: problem(403, 'INSUFFICIENT_SCOPE', detail, { requiredScopes: required }) }, 403);
+  }
+}
+
+function bearerFrom(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(value);
+  return match?.[1];
+}
+
+function unauthenticated(transport: 'http' | 'rpc', detail: string, res: Response | undefined, invalid: boolean): Error {
+  if (transport === 'rpc') return new RpcException({ code: GrpcStatus.UNAUTHENTICATED, message: detail });
+  res?.setHeader('WWW-Authenticate', invalid ? `Bearer error="invalid_token", error_description="${detail.replace(/"/g, "'")}"` : 'Bearer');
+  return new HttpException({ problem: problem(401, invalid ? 'INVALID_TOKEN' : 'UNAUTHENTICATED', detail) }, 401);
+}

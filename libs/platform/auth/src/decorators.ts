@@ -1,0 +1,34 @@
+import { ExecutionContext, SetMetadata, createParamDecorator } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
+import { Principal } from './principal';
+
+export const IS_PUBLIC = 'iip:public';
+export const REQUIRED_SCOPES = 'iip:scopes';
+
+/** Deliberately public: health, JWKS, token endpoint, public resolution. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** The caller's token must carry every one of these scopes. */
+export const RequireScopes = (...scopes: string[]) => SetMetadata(REQUIRED_SCOPES, scopes);
+
+const grpcPrincipals = new WeakMap<object, Principal>();
+
+export function attachPrincipal(carrier: object, principal: Principal): void {
+  if (isGrpcMetadata(carrier)) grpcPrincipals.set(carrier, principal);
+  else (carrier as { principal?: Principal }).principal = principal;
+}
+
+/** The authenticated caller of an HTTP request or gRPC call (set by the auth guard). */
+export function principalOf(carrier: object): Principal {
+  const p = isGrpcMetadata(carrier) ? grpcPrincipals.get(carrier) : (carrier as { principal?: Principal }).principal;
+  if (!p) throw new Error('No principal: the route is public or the auth guard did not run');
+  return p;
+}
+
+function isGrpcMetadata(carrier: object): carrier is Metadata {
+  return typeof (carrier as Metadata).getMap === 'function' && typeof (carrier as Metadata).get === 'function';
+}
+
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  return principalOf(ctx.switchToHttp().getRequest<object>());
+});

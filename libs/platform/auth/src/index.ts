@@ -1,0 +1,6 @@
+export * from './auth.guard';
+export * from './auth.module';
+export * from './decorators';
+export * from './principal';
+export * from './tenant-context';
+export * from './token-verifier';

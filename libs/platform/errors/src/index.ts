@@ -1,0 +1,4 @@
+export * from './domain-error';
+export * from './http-problem.filter';
+export * from './problem';
+export * from './validation';

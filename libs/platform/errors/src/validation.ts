@@ -1,0 +1,33 @@
+import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { FieldError } from './problem';
+
+/** Thrown by the validation pipe; carries one entry per bad field. */
+export class RequestValidationError extends BadRequestException {
+  constructor(readonly fieldErrors: FieldError[]) {
+    super('The request has invalid fields');
+  }
+}
+
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const error of errors) {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    for (const message of Object.values(error.constraints ?? {})) {
+      // class-validator words unknown properties as "property x should not exist".
+      out.push({ field: field === 'undefined' ? '(body)' : field, message: message.replace(/^property (\S+) should not exist$/, 'is not a known field') });
+    }
+    if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
+  }
+  return out;
+}
+
+/** Rejects unknown fields and lists every bad one. */
+export function strictValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    stopAtFirstError: false,
+    exceptionFactory: (errors) => new RequestValidationError(flattenValidationErrors(errors)),
+  });
+}

@@ -1,0 +1,53 @@
+import { INestApplication } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import express from 'express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { expressProblemHandler, problem, sendProblem } from '@iip/platform-errors';
+import { AppLogger, Metrics, requestObservability } from '@iip/platform-observability';
+
+export interface HttpSetupOptions {
+  logger: AppLogger;
+  metrics: Metrics;
+  /** Limit for JSON and form bodies. */
+  jsonLimit?: string;
+  /** Text media types accepted as a raw string body (e.g. NDJSON, CSV) and their limit. */
+  textTypes?: string[];
+  textLimit?: string;
+  openApi?: { title: string; description: string; version: string };
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * The HTTP edge every service shares: request ids and metrics, strict body parsing with
+ * limits, problem+json for failures before routing, OpenAPI at /docs. Error mapping and
+ * validation after routing come from the global enhancers (platformEnhancers).
+ */
+export function setupHttp(app: INestApplication, options: HttpSetupOptions): void {
+  const textTypes = options.textTypes ?? [];
+  const accepted = ['application/json', 'application/x-www-form-urlencoded', ...textTypes];
+  app.use(requestObservability(options.logger, options.metrics));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (BODY_METHODS.has(req.method) && hasBody && !req.is(accepted) && !req.is('application/*+json')) {
+      return sendProblem(res, req, problem(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be one of: ${accepted.join(', ')}`));
+    }
+    next();
+  });
+  app.use(express.json({ limit: options.jsonLimit ?? '256kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ extended: false, limit: options.jsonLimit ?? '256kb', parameterLimit: 50 }));
+  if (textTypes.length > 0) app.use(express.text({ type: textTypes, limit: options.textLimit ?? '20mb' }));
+  app.use(expressProblemHandler(options.logger));
+  (app.getHttpAdapter().getInstance() as express.Express).disable('x-powered-by');
+
+  if (options.openApi) {
+    const config = new DocumentBuilder()
+      .setTitle(options.openApi.title)
+      .setDescription(options.openApi.description)
+      .setVersion(options.openApi.version)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build();
+    const document = SwaggerModule.createDocument(app, config);
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  }
+}

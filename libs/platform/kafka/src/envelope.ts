@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+import type { EventEnvelope } from '@iip/contracts';
+
+export type { EventEnvelope };
+
+const envelopeSchema = z.object({
+  id: z.string().min(1).max(200),
+  type: z.string().min(1).max(200),
+  source: z.string().min(1).max(200),
+  tenantId: z.string().min(1).max(200),
+  time: z.string().datetime({ offset: true }),
+  subject: z.string().min(1).max(500),
+  dataVersion: z.string().min(1).max(20),
+  data: z.unknown(),
+});
+
+export function createEnvelope<T>(fields: Omit<EventEnvelope<T>, 'id' | 'time' | 'dataVersion'> & Partial<Pick<EventEnvelope<T>, 'id' | 'time' | 'dataVersion'>>): EventEnvelope<T> {
+  return {
+    id: fields.id ?? randomUUID(),
+    time: fields.time ?? new Date().toISOString(),
+    dataVersion: fields.dataVersion ?? '1',
+    type: fields.type,
+    source: fields.source,
+    tenantId: fields.tenantId,
+    subject: fields.subject,
+    data: fields.data,
+  };
+}
+
+export class MalformedEnvelopeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedEnvelopeError';
+  }
+}
+
+/** Parses a message value; a value that is not a valid envelope can never succeed, so it is dead-lettered. */
+export function parseEnvelope(value: Buffer | null): EventEnvelope {
+  if (!value || value.length === 0) throw new MalformedEnvelopeError('the message has no value');
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch {
+    throw new MalformedEnvelopeError('the message value is not JSON');
+  }
+  const result = envelopeSchema.safeParse(json);
+  if (!result.success) {
+    throw new MalformedEnvelopeError(
+      'the message is not an event envelope: ' + result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; '),
+    );
+  }
+  return result.data as EventEnvelope;
+}

@@ -1,0 +1,174 @@
+import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '@iip/platform-errors';
+import { REQUEST_ID_HEADER, normaliseRequestId, runWithRequestContext } from '@iip/platform-observability';
+import { EventEnvelope, MalformedEnvelopeError, parseEnvelope } from './envelope';
+import { TopicProvisioner, dlqTopicOf } from './kafka-client';
+
+export interface MessageContext {
+  /** The transaction in which the event id is recorded; write the effect through it. */
+  manager: EntityManager;
+  topic: string;
+  partition: number;
+  offset: string;
+  attempt: number;
+}
+
+export type EventHandler = (event: EventEnvelope, ctx: MessageContext) => Promise<void>;
+
+interface ConsumerLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface IdempotentConsumerOptions {
+  groupId: string;
+  /** Full topic names (prefix included). */
+  topics: string[];
+  handle: EventHandler;
+  /** Attempts before a message is dead-lettered (first try included). */
+  maxAttempts?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  fromBeginning?: boolean;
+  onOutcome?: (topic: string, outcome: 'applied' | 'duplicate' | 'retried' | 'dead-lettered') => void;
+}
+
+/** Decides what a failure means: a domain error knows; a malformed message never heals; the rest may. */
+export function dispositionOf(err: unknown): 'retry' | 'dead-letter' {
+  if (err instanceof MalformedEnvelopeError) return 'dead-letter';
+  if (err instanceof DomainError) return err.kafkaDisposition();
+  return 'retry';
+}
+
+/**
+ * At-least-once consumer that applies each event exactly once: the event id is recorded in
+ * the same transaction as the handler's effect. A failing message is retried with backoff a
+ * bounded number of times, then sent to `<topic>.dlq` with the error, and its partition moves on.
+ */
+export class IdempotentConsumer {
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly dataSource: DataSource,
+    private readonly dlqProducer: Producer,
+    private readonly topicsProvisioner: TopicProvisioner,
+    private readonly logger: ConsumerLogger,
+    private readonly options: IdempotentConsumerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.topicsProvisioner.ensure([...this.options.topics, ...this.options.topics.map(dlqTopicOf)]);
+    await this.dlqProducer.connect();
+    this.consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      allowAutoTopicCreation: false,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+  }
+
+  /** Finishes the message in hand, commits what was processed and leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
+    await this.dlqProducer.disconnect().catch(() => undefined);
+  }
+
+  private async processBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      const requestId = normaliseRequestId(headerValue(message.headers, REQUEST_ID_HEADER));
+      await runWithRequestContext(requestId, () => this.processMessage(batch.topic, batch.partition, message, heartbeat));
+      resolveOffset(message.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+
+  private async processMessage(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    let backoff = this.options.initialBackoffMs ?? 200;
+    let event: EventEnvelope;
+    try {
+      event = parseEnvelope(message.value);
+    } catch (err) {
+      await this.deadLetter(topic, partition, message, err, 1);
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const applied = await this.dataSource.transaction(async (manager) => {
+          const inserted: unknown[] = await manager.query(
+            'INSERT INTO processed_events (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id',
+            [this.options.groupId, event.id],
+          );
+          if (inserted.length === 0) return false;
+          await this.options.handle(event, { manager, topic, partition, offset: message.offset, attempt });
+          return true;
+        });
+        this.options.onOutcome?.(topic, applied ? 'applied' : 'duplicate');
+        return;
+      } catch (err) {
+        if (dispositionOf(err) === 'dead-letter' || attempt >= maxAttempts) {
+          await this.deadLetter(topic, partition, message, err, attempt);
+          return;
+        }
+        this.options.onOutcome?.(topic, 'retried');
+        this.logger.warn({ topic, partition, offset: message.offset, eventId: event.id, attempt, err: (err as Error).message }, 'event handling failed; retrying');
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 5_000);
+        await heartbeat();
+      }
+    }
+  }
+
+  /** Never drops a message silently: if the DLQ cannot be written, the batch fails and is redelivered. */
+  private async deadLetter(topic: string, partition: number, message: KafkaMessage, err: unknown, attempts: number): Promise<void> {
+    const error = err instanceof Error ? err : new Error(String(err));
+    const code = err instanceof DomainError ? err.code : error.name;
+    await this.dlqProducer.send({
+      topic: dlqTopicOf(topic),
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...message.headers,
+            'x-dlq-error': error.message.slice(0, 2000),
+            'x-dlq-error-code': code,
+            'x-dlq-attempts': String(attempts),
+            'x-dlq-original-topic': topic,
+            'x-dlq-original-partition': String(partition),
+            'x-dlq-original-offset': message.offset,
+            'x-dlq-consumer-group': this.options.groupId,
+          },
+        },
+      ],
+    });
+    this.options.onOutcome?.(topic, 'dead-lettered');
+    this.logger.error({ topic, partition, offset: message.offset, attempts, code, err: error.message }, 'message dead-lettered');
+  }
+}
+
+function headerValue(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? undefined : first.toString();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,4 @@
+export * from './envelope';
+export * from './idempotent-consumer';
+export * from './kafka-client';
+export * from './outbox';

@@ -1,0 +1,207 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { Producer } from 'kafkajs';
+import { currentRequestId } from '@iip/platform-observability';
+import { EventEnvelope } from './envelope';
+import { TopicProvisioner } from './kafka-client';
+
+/** DDL for a service's outbox and applied-events tables; called from the service's own migration. */
+export function messagingTablesSql(schema: string): string[] {
+  return [
+    `CREATE TABLE "${schema}".outbox (
+       seq bigserial PRIMARY KEY,
+       event_id uuid NOT NULL UNIQUE,
+       topic text NOT NULL,
+       message_key text NOT NULL,
+       envelope jsonb NOT NULL,
+       headers jsonb NOT NULL DEFAULT '{}'::jsonb,
+       created_at timestamptz NOT NULL DEFAULT now(),
+       published_at timestamptz
+     )`,
+    `CREATE INDEX outbox_unpublished ON "${schema}".outbox (seq) WHERE published_at IS NULL`,
+    `CREATE TABLE "${schema}".processed_events (
+       consumer_group text NOT NULL,
+       event_id text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (consumer_group, event_id)
+     )`,
+  ];
+}
+
+/**
+ * Appends events to the outbox inside the caller's transaction, so a state change and the
+ * event announcing it commit (or roll back) together.
+ */
+export class OutboxWriter {
+  constructor(private readonly topicPrefix: string, private readonly onAppend?: () => void) {}
+
+  async append(manager: EntityManager, topic: string, events: EventEnvelope[]): Promise<void> {
+    if (events.length === 0) return;
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('OutboxWriter.append must run inside the transaction that changes the state');
+    }
+    const requestId = currentRequestId();
+    const headers = JSON.stringify(requestId ? { 'x-request-id': requestId } : {});
+    const params: unknown[] = [];
+    const rows = events.map((e, i) => {
+      params.push(e.id, this.topicPrefix + topic, e.subject, JSON.stringify(e), headers);
+      const b = i * 5;
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5}::jsonb)`;
+    });
+    await manager.query(`INSERT INTO outbox (event_id, topic, message_key, envelope, headers) VALUES ${rows.join(', ')}`, params);
+    this.onAppend?.();
+  }
+}
+
+interface RelayLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface OutboxRelayOptions {
+  schema: string;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  maxBackoffMs?: number;
+  /** Published rows are kept this long for inspection, then removed. */
+  retentionHours?: number;
+  onPublished?: (topic: string, count: number) => void;
+}
+
+/**
+ * Publishes the outbox to Kafka in order. One instance at a time holds the schema's advisory
+ * lock, so per-key order survives several replicas. When Kafka is down the rows simply wait:
+ * writes never block on the broker and nothing is lost.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+  private producerConnected = false;
+  private failingSince?: number;
+  private lastCleanup = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: Producer,
+    private readonly topics: TopicProvisioner,
+    private readonly logger: RelayLogger,
+    private readonly options: OutboxRelayOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Ask for an immediate pass (called after a commit that appended events). */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    if (this.producerConnected) await this.producer.disconnect().catch(() => undefined);
+    this.producerConnected = false;
+  }
+
+  /** One pass: publish up to one batch. Returns how many events were published. */
+  async publishOnce(): Promise<number> {
+    const batchSize = this.options.batchSize ?? 500;
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const [{ locked }] = await runner.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`iip-outbox:${this.options.schema}`]);
+      if (!locked) {
+        await runner.rollbackTransaction();
+        return 0;
+      }
+      const rows: { seq: string; topic: string; message_key: string; envelope: EventEnvelope; headers: Record<string, string> }[] =
+        await runner.query('SELECT seq, topic, message_key, envelope, headers FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1', [batchSize]);
+      if (rows.length === 0) {
+        await runner.rollbackTransaction();
+        return 0;
+      }
+      if (!this.producerConnected) {
+        await this.producer.connect();
+        this.producerConnected = true;
+      }
+      const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+      for (const row of rows) {
+        const list = byTopic.get(row.topic) ?? [];
+        list.push({
+          key: row.message_key,
+          value: JSON.stringify(row.envelope),
+          headers: { ...row.headers, 'content-type': 'application/json', 'event-type': row.envelope.type, 'event-id': row.envelope.id },
+        });
+        byTopic.set(row.topic, list);
+      }
+      await this.topics.ensure([...byTopic.keys()]);
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      await runner.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
+      await runner.commitTransaction();
+      for (const [topic, messages] of byTopic) this.options.onPublished?.(topic, messages.length);
+      return rows.length;
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async run(): Promise<void> {
+    const pollMs = this.options.pollIntervalMs ?? 100;
+    const maxBackoff = this.options.maxBackoffMs ?? 5_000;
+    let backoff = pollMs;
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.publishOnce();
+        if (this.failingSince !== undefined) {
+          this.logger.info({ outageMs: Date.now() - this.failingSince }, 'outbox relay recovered');
+          this.failingSince = undefined;
+        }
+        backoff = pollMs;
+        await this.cleanup();
+      } catch (err) {
+        if (this.failingSince === undefined) {
+          this.failingSince = Date.now();
+          this.logger.warn({ err: (err as Error).message }, 'outbox relay cannot publish yet; events stay in the outbox');
+        }
+        // The producer may be in a bad state after a broker outage: reconnect next time.
+        if (this.producerConnected) await this.producer.disconnect().catch(() => undefined);
+        this.producerConnected = false;
+        backoff = Math.min(backoff * 2, maxBackoff);
+        await this.sleep(backoff);
+        continue;
+      }
+      if (published < (this.options.batchSize ?? 500)) await this.sleep(pollMs);
+    }
+  }
+
+  private async cleanup(): Promise<void> {
+    if (Date.now() - this.lastCleanup < 60_000) return;
+    this.lastCleanup = Date.now();
+    const hours = this.options.retentionHours ?? 24;
+    await this.dataSource.query(`DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)`, [hours]);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './redis';
+export { default as Redis } from 'ioredis';

@@ -1,0 +1,3 @@
+export * from './infra-check';
+export * from './kafka-probe';
+export * from './test-environment';
