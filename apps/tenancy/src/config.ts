@@ -12,14 +12,29 @@ export const tenancyEnvSchema = {
   TENANCY_GRPC_PORT: port(50100),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   SIGNING_KEY_ROTATION_HOURS: positiveInt(720),
-  TENANCY_KEY_ENCRYPTION_SECRET: secret(z.string().min(32, 'must be at least 32 characters').default(DEV_KEY_ENCRYPTION_SECRET), 'TENANCY_KEY_ENCRYPTION_SECRET'),
-  OPERATOR_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_.-]{3,100}$/, 'letters, digits, "_", "." or "-", 3 to 100 characters').optional(),
+  TENANCY_KEY_ENCRYPTION_SECRET: secret(
+    z.string().min(32, 'must be at least 32 characters').default(DEV_KEY_ENCRYPTION_SECRET),
+    'TENANCY_KEY_ENCRYPTION_SECRET',
+  ),
+  OPERATOR_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,100}$/, 'letters, digits, "_", "." or "-", 3 to 100 characters')
+    .optional(),
   OPERATOR_CLIENT_SECRET: secret(z.string().min(24, 'must be at least 24 characters').max(200).optional(), 'OPERATOR_CLIENT_SECRET'),
   PLATFORM_TENANT_NAME: z.string().min(1).max(200).default('IIP platform operator'),
-  PLATFORM_CREDIT_CODE: z.string().refine(isValidCreditCode, 'must be a valid unified social credit code (GB 32100-2015)').default('91350100M000100Y43'),
+  PLATFORM_CREDIT_CODE: z
+    .string()
+    .refine(isValidCreditCode, 'must be a valid unified social credit code (GB 32100-2015)')
+    .default('91350100M000100Y43'),
   TOKEN_MAX_FAILURES_PER_MINUTE: positiveInt(10),
-  HTTP_JSON_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default('256kb'),
-  BULK_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default('20mb'),
+  HTTP_JSON_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/)
+    .default('256kb'),
+  BULK_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/)
+    .default('20mb'),
   DATABASE_POOL_SIZE: positiveInt(10),
   OUTBOX_POLL_MS: positiveInt(100),
   ONBOARDING_POLL_MS: positiveInt(1000),
@@ -34,7 +49,10 @@ export function loadTenancyConfig(env: EnvSource = process.env): TenancyConfig {
     problems.push({ variable: 'TENANCY_KEY_ENCRYPTION_SECRET', message: 'must be set to a secret of your own in production' });
   }
   if ((config.OPERATOR_CLIENT_ID === undefined) !== (config.OPERATOR_CLIENT_SECRET === undefined)) {
-    problems.push({ variable: config.OPERATOR_CLIENT_ID ? 'OPERATOR_CLIENT_SECRET' : 'OPERATOR_CLIENT_ID', message: 'set OPERATOR_CLIENT_ID and OPERATOR_CLIENT_SECRET together, or neither' });
+    problems.push({
+      variable: config.OPERATOR_CLIENT_ID ? 'OPERATOR_CLIENT_SECRET' : 'OPERATOR_CLIENT_ID',
+      message: 'set OPERATOR_CLIENT_ID and OPERATOR_CLIENT_SECRET together, or neither',
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

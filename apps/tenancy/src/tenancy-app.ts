@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { ProtoFiles, ProtoPackages, protoRoot } from '@iip/contracts';
 import { TokenVerifier } from '@iip/platform-auth';
 import { createServiceDataSource, ensureDatabase, migrate } from '@iip/platform-database';
-import { grpcServerOptions } from '@iip/platform-grpc';
+import { grpcServerOptions, resolveGrpcPort } from '@iip/platform-grpc';
 import { setupHttp } from '@iip/platform-http';
 import { OutboxRelay, OutboxWriter, TopicProvisioner, createIdempotentProducer, createKafka, kafkaHealth } from '@iip/platform-kafka';
 import { AppLogger, HealthRegistry, Metrics, NestPinoLogger, createLogger } from '@iip/platform-observability';
@@ -47,144 +47,152 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
   const metrics = new Metrics('tenancy');
   const health = new HealthRegistry();
 
-  await ensureDatabase(config.DATABASE_URL);
-  const dataSource = createServiceDataSource({
-    url: config.DATABASE_URL,
-    schema: TENANCY_SCHEMA,
-    entities: [TenantEntity, OAuthClientEntity, SigningKeyEntity, OnboardingJobEntity, OnboardingJobRowEntity, DataGrantEntity],
-    migrations: tenancyMigrations,
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
-  await dataSource.initialize();
-  const applied = await migrate(dataSource, TENANCY_SCHEMA);
-  if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-  health.register({ name: 'postgres', check: async () => void (await dataSource.query('SELECT 1')) });
-
-  const redis = createRedis(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}tenancy:`);
-  health.register(redisHealth(redis));
-
-  const kafka = createKafka(
-    {
-      brokers: config.KAFKA_BROKERS,
-      clientId: config.KAFKA_CLIENT_ID ?? 'iip-tenancy',
-      topicPrefix: config.KAFKA_TOPIC_PREFIX,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    },
-    logger,
-  );
-  const admin = kafka.admin();
-  health.register(kafkaHealth(admin));
-  const producer = createIdempotentProducer(kafka);
-  const relay = new OutboxRelay(dataSource, producer, new TopicProvisioner(admin, { partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR }), logger, {
-    schema: TENANCY_SCHEMA,
-    pollIntervalMs: config.OUTBOX_POLL_MS,
-    onPublished: (topic, count) => metrics.kafkaMessages.inc({ topic, outcome: 'published' }, count),
-  });
-  const outbox = new TenancyOutbox(new OutboxWriter(config.KAFKA_TOPIC_PREFIX, () => relay.wake()));
-
-  const keySettings = {
-    encryptionSecret: config.TENANCY_KEY_ENCRYPTION_SECRET,
-    rotationHours: config.SIGNING_KEY_ROTATION_HOURS,
-    tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  // Whatever was started is stopped again, in reverse order, on close or on a failed start.
+  const closers: (() => Promise<unknown> | void)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    closers.length = 0;
+    logger.flush();
   };
-  const signingKeys = new SigningKeysService(dataSource, keySettings);
-  await signingKeys.ensureActiveKey();
-  const verifier = new TokenVerifier({ issuer: config.AUTH_ISSUER, keys: signingKeys.keyResolver() });
+  try {
+    return await assemble();
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({
-      infra: {
-        dataSource,
-        redis,
-        outbox,
-        signingKeys,
-        keySettings,
-        tokenSettings: { issuer: config.AUTH_ISSUER, maxFailuresPerMinute: config.TOKEN_MAX_FAILURES_PER_MINUTE },
-        onboardingPollMs: config.ONBOARDING_POLL_MS,
+  async function assemble(): Promise<RunningTenancy> {
+    await ensureDatabase(config.DATABASE_URL);
+    const dataSource = createServiceDataSource({
+      url: config.DATABASE_URL,
+      schema: TENANCY_SCHEMA,
+      entities: [TenantEntity, OAuthClientEntity, SigningKeyEntity, OnboardingJobEntity, OnboardingJobRowEntity, DataGrantEntity],
+      migrations: tenancyMigrations,
+      poolSize: config.DATABASE_POOL_SIZE,
+    });
+    await dataSource.initialize();
+    closers.push(() => dataSource.destroy());
+    const applied = await migrate(dataSource, TENANCY_SCHEMA);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+    health.register({ name: 'postgres', check: async () => void (await dataSource.query('SELECT 1')) });
+
+    const redis = createRedis(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}tenancy:`);
+    closers.push(() => redis.disconnect());
+    health.register(redisHealth(redis));
+
+    const kafka = createKafka(
+      {
+        brokers: config.KAFKA_BROKERS,
+        clientId: config.KAFKA_CLIENT_ID ?? 'iip-tenancy',
+        topicPrefix: config.KAFKA_TOPIC_PREFIX,
+        partitions: config.KAFKA_TOPIC_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
       },
-      verifier,
+      logger,
+    );
+    const admin = kafka.admin();
+    closers.push(() => admin.disconnect());
+    health.register(kafkaHealth(admin));
+    const producer = createIdempotentProducer(kafka);
+    const relay = new OutboxRelay(
+      dataSource,
+      producer,
+      new TopicProvisioner(admin, { partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR }),
+      logger,
+      {
+        schema: TENANCY_SCHEMA,
+        pollIntervalMs: config.OUTBOX_POLL_MS,
+        onPublished: (topic, count) => metrics.kafkaMessages.inc({ topic, outcome: 'published' }, count),
+      },
+    );
+    const outbox = new TenancyOutbox(new OutboxWriter(config.KAFKA_TOPIC_PREFIX, () => relay.wake()));
+
+    const keySettings = {
+      encryptionSecret: config.TENANCY_KEY_ENCRYPTION_SECRET,
+      rotationHours: config.SIGNING_KEY_ROTATION_HOURS,
+      tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    };
+    const signingKeys = new SigningKeysService(dataSource, keySettings);
+    await signingKeys.ensureActiveKey();
+    const verifier = new TokenVerifier({ issuer: config.AUTH_ISSUER, keys: signingKeys.keyResolver() });
+
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot({
+        infra: {
+          dataSource,
+          redis,
+          outbox,
+          signingKeys,
+          keySettings,
+          tokenSettings: { issuer: config.AUTH_ISSUER, maxFailuresPerMinute: config.TOKEN_MAX_FAILURES_PER_MINUTE },
+          onboardingPollMs: config.ONBOARDING_POLL_MS,
+        },
+        verifier,
+        logger,
+        metrics,
+        health,
+      }),
+      { bodyParser: false, logger: new NestPinoLogger(logger), abortOnError: false },
+    );
+    closers.push(() => app.close());
+    setupHttp(app, {
       logger,
       metrics,
-      health,
-    }),
-    { bodyParser: false, logger: new NestPinoLogger(logger), abortOnError: false },
-  );
-  setupHttp(app, {
-    logger,
-    metrics,
-    jsonLimit: config.HTTP_JSON_LIMIT,
-    textTypes: BULK_MEDIA_TYPES,
-    textLimit: config.BULK_BODY_LIMIT,
-    openApi: {
-      title: 'IIP tenancy',
-      description: 'Tenants (groups, subsidiaries, parks, members), OAuth2 clients and tokens, data grants.',
-      version: '1',
-    },
-  });
-  app.connectMicroservice(
-    grpcServerOptions({
-      url: `${config.TENANCY_HOST}:${config.TENANCY_GRPC_PORT}`,
-      protoRoot: protoRoot(),
-      protoFiles: [ProtoFiles.tenancy],
-      packages: [ProtoPackages.tenancy],
-    }),
-    { inheritAppConfig: true },
-  );
-
-  await app.startAllMicroservices();
-  await app.listen(config.TENANCY_HTTP_PORT, config.TENANCY_HOST);
-
-  const platform = await app.get(TenantsService).ensurePlatformTenant(config.PLATFORM_TENANT_NAME, config.PLATFORM_CREDIT_CODE);
-  const operator = await app
-    .get(ClientsService)
-    .ensureOperatorClient(
-      platform.id,
-      ALL_SCOPES,
-      config.OPERATOR_CLIENT_ID && config.OPERATOR_CLIENT_SECRET ? { clientId: config.OPERATOR_CLIENT_ID, secret: config.OPERATOR_CLIENT_SECRET } : undefined,
+      jsonLimit: config.HTTP_JSON_LIMIT,
+      textTypes: BULK_MEDIA_TYPES,
+      textLimit: config.BULK_BODY_LIMIT,
+      openApi: {
+        title: 'IIP tenancy',
+        description: 'Tenants (groups, subsidiaries, parks, members), OAuth2 clients and tokens, data grants.',
+        version: '1',
+      },
+    });
+    const grpcPort = await resolveGrpcPort(config.TENANCY_HOST, config.TENANCY_GRPC_PORT);
+    app.connectMicroservice(
+      grpcServerOptions({
+        url: `${config.TENANCY_HOST}:${grpcPort}`,
+        protoRoot: protoRoot(),
+        protoFiles: [ProtoFiles.tenancy],
+        packages: [ProtoPackages.tenancy],
+      }),
+      { inheritAppConfig: true },
     );
 
-  relay.start();
-  const rotation = setInterval(() => {
-    signingKeys.ensureActiveKey().catch((err: unknown) => logger.error({ err }, 'signing key rotation check failed'));
-  }, 3600_000);
-  rotation.unref();
+    await app.startAllMicroservices();
+    await app.listen(config.TENANCY_HTTP_PORT, config.TENANCY_HOST);
 
-  const httpAddress = app.getHttpServer().address() as AddressInfo;
-  const host = config.TENANCY_HOST === '0.0.0.0' ? '127.0.0.1' : config.TENANCY_HOST;
-  const grpcPort = await boundGrpcPort(app, config.TENANCY_GRPC_PORT);
+    const platform = await app.get(TenantsService).ensurePlatformTenant(config.PLATFORM_TENANT_NAME, config.PLATFORM_CREDIT_CODE);
+    const operator = await app
+      .get(ClientsService)
+      .ensureOperatorClient(
+        platform.id,
+        ALL_SCOPES,
+        config.OPERATOR_CLIENT_ID && config.OPERATOR_CLIENT_SECRET
+          ? { clientId: config.OPERATOR_CLIENT_ID, secret: config.OPERATOR_CLIENT_SECRET }
+          : undefined,
+      );
 
-  let closed = false;
-  return {
-    app,
-    httpUrl: `http://${host}:${httpAddress.port}`,
-    grpcUrl: `${host}:${grpcPort}`,
-    dataSource,
-    logger,
-    platformTenantId: platform.id,
-    operatorClientId: operator.clientId,
-    generatedOperatorSecret: operator.generatedSecret,
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(rotation);
-      await relay.stop();
-      await app.close();
-      await admin.disconnect().catch(() => undefined);
-      redis.disconnect();
-      await dataSource.destroy();
-      logger.flush();
-    },
-  };
-}
+    relay.start();
+    closers.push(() => relay.stop());
+    const rotation = setInterval(() => {
+      signingKeys.ensureActiveKey().catch((err: unknown) => logger.error({ err }, 'signing key rotation check failed'));
+    }, 3600_000);
+    rotation.unref();
+    closers.push(() => clearInterval(rotation));
 
-/** With port 0 (tests) the OS picks the gRPC port; read it back from the server. */
-async function boundGrpcPort(app: INestApplication, configured: number): Promise<number> {
-  if (configured !== 0) return configured;
-  const [microservice] = (app as unknown as { getMicroservices(): { serverInstance?: { grpcClients?: unknown; getServer?: () => unknown } }[] }).getMicroservices();
-  const server = microservice?.serverInstance as unknown as { grpcClient?: { [k: string]: unknown } } | undefined;
-  const grpcServer = server?.grpcClient as unknown as { http2ServerList?: { server?: { address(): AddressInfo } }[] } | undefined;
-  const address = grpcServer?.http2ServerList?.[0]?.server?.address();
-  if (!address) throw new Error('Cannot read the bound gRPC port');
-  return address.port;
+    const httpAddress = app.getHttpServer().address() as AddressInfo;
+    const host = config.TENANCY_HOST === '0.0.0.0' ? '127.0.0.1' : config.TENANCY_HOST;
+
+    return {
+      app,
+      httpUrl: `http://${host}:${httpAddress.port}`,
+      grpcUrl: `${host}:${grpcPort}`,
+      dataSource,
+      logger,
+      platformTenantId: platform.id,
+      operatorClientId: operator.clientId,
+      generatedOperatorSecret: operator.generatedSecret,
+      close: closeAll,
+    };
+  }
 }

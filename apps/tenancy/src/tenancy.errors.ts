@@ -88,9 +88,15 @@ export function tenancyKafkaDisposition(code: TenancyErrorCode): KafkaDispositio
 }
 
 export class TenancyError extends DomainError<TenancyErrorCode> {
-  httpStatus() { return tenancyHttpStatus(this.code); }
-  grpcStatus() { return tenancyGrpcStatus(this.code); }
-  kafkaDisposition() { return tenancyKafkaDisposition(this.code); }
+  httpStatus() {
+    return tenancyHttpStatus(this.code);
+  }
+  grpcStatus() {
+    return tenancyGrpcStatus(this.code);
+  }
+  kafkaDisposition() {
+    return tenancyKafkaDisposition(this.code);
+  }
 
   static tenantNotFound(id: string) {
     return new TenancyError(TenancyErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);

@@ -7,7 +7,9 @@ import { AccessService } from './access.service';
 
 export class CreateGrantDto {
   @ApiProperty() @IsUUID() granteeTenantId!: string;
-  @ApiProperty({ example: 'telemetry:read' }) @Matches(SCOPE_PATTERN, { message: 'dataScope must look like "resource:action"' }) dataScope!: string;
+  @ApiProperty({ example: 'telemetry:read' })
+  @Matches(SCOPE_PATTERN, { message: 'dataScope must look like "resource:action"' })
+  dataScope!: string;
 }
 
 interface GrantView {
@@ -26,7 +28,11 @@ export class GrantsController {
   @Post()
   @RequireScopes(Scopes.GrantsWrite)
   @ApiOperation({ summary: 'Let another tenant (your park, a partner) read one kind of your data' })
-  async create(@CurrentPrincipal() p: Principal, @Param('tenantId', ParseUUIDPipe) tenantId: string, @Body() body: CreateGrantDto): Promise<GrantView> {
+  async create(
+    @CurrentPrincipal() p: Principal,
+    @Param('tenantId', ParseUUIDPipe) tenantId: string,
+    @Body() body: CreateGrantDto,
+  ): Promise<GrantView> {
     const g = await this.grants.grant(p, tenantId, body.granteeTenantId, body.dataScope);
     return { grantorTenantId: g.grantorId, granteeTenantId: g.granteeId, dataScope: g.dataScope, createdAt: g.createdAt.toISOString() };
   }
@@ -35,7 +41,14 @@ export class GrantsController {
   @RequireScopes(Scopes.TenantsRead)
   async list(@CurrentPrincipal() p: Principal, @Param('tenantId', ParseUUIDPipe) tenantId: string): Promise<{ items: GrantView[] }> {
     const rows = await this.grants.list(p, tenantId);
-    return { items: rows.map((g) => ({ grantorTenantId: g.grantorId, granteeTenantId: g.granteeId, dataScope: g.dataScope, createdAt: g.createdAt.toISOString() })) };
+    return {
+      items: rows.map((g) => ({
+        grantorTenantId: g.grantorId,
+        granteeTenantId: g.granteeId,
+        dataScope: g.dataScope,
+        createdAt: g.createdAt.toISOString(),
+      })),
+    };
   }
 
   @Delete(':granteeTenantId/:dataScope')

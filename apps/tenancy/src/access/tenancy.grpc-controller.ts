@@ -57,8 +57,14 @@ export class TenancyGrpcController implements TenancyV1.TenancyServiceController
   @RequireScopes(Scopes.TenantsRead)
   async listDescendants(request: TenancyV1.ListDescendantsRequest, metadata: Metadata): Promise<TenancyV1.ListDescendantsResponse> {
     const principal = principalOf(metadata);
-    if (request.limit < 0 || request.limit > 200) throw new RpcException({ code: GrpcStatus.INVALID_ARGUMENT, message: 'limit must be 0..200' });
-    const page = await this.tenants.listDescendants(principal.tenant, requireUuid(request.tenantId, 'tenant_id'), request.limit || undefined, request.cursor || undefined);
+    if (request.limit < 0 || request.limit > 200)
+      throw new RpcException({ code: GrpcStatus.INVALID_ARGUMENT, message: 'limit must be 0..200' });
+    const page = await this.tenants.listDescendants(
+      principal.tenant,
+      requireUuid(request.tenantId, 'tenant_id'),
+      request.limit || undefined,
+      request.cursor || undefined,
+    );
     return { tenants: page.items.map(toMessage), nextCursor: page.nextCursor ?? '' };
   }
 

@@ -7,7 +7,12 @@ import { TenantEntity } from '../tenants/tenant.entity';
 export class TenancyOutbox {
   constructor(private readonly writer: OutboxWriter) {}
 
-  async tenantChanged(manager: EntityManager, type: TenancyEventType, tenant: TenantEntity, extra: Record<string, unknown> = {}): Promise<void> {
+  async tenantChanged(
+    manager: EntityManager,
+    type: TenancyEventType,
+    tenant: TenantEntity,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     const data: TenantEventData & Record<string, unknown> = {
       id: tenant.id,
       kind: tenant.kind,

@@ -50,11 +50,11 @@ export class InitialTenancy1764489600000 implements MigrationInterface {
         alg text NOT NULL,
         public_jwk jsonb NOT NULL,
         private_key_enc text NOT NULL,
-        status text NOT NULL CHECK (status IN ('active','retired')),
+        status text NOT NULL CHECK (status IN ('next','active','retired')),
         created_at timestamptz NOT NULL DEFAULT now(),
         retired_at timestamptz
       )`);
-    await q.query(`CREATE UNIQUE INDEX signing_keys_one_active ON tenancy.signing_keys ((status)) WHERE status = 'active'`);
+    await q.query(`CREATE UNIQUE INDEX signing_keys_one_current ON tenancy.signing_keys ((status)) WHERE status IN ('active', 'next')`);
 
     await q.query(`
       CREATE TABLE tenancy.onboarding_jobs (
@@ -100,7 +100,16 @@ export class InitialTenancy1764489600000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['processed_events', 'outbox', 'data_grants', 'onboarding_job_rows', 'onboarding_jobs', 'signing_keys', 'oauth_clients', 'tenants']) {
+    for (const table of [
+      'processed_events',
+      'outbox',
+      'data_grants',
+      'onboarding_job_rows',
+      'onboarding_jobs',
+      'signing_keys',
+      'oauth_clients',
+      'tenants',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS tenancy.${table}`);
     }
   }

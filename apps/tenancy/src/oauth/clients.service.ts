@@ -95,12 +95,20 @@ export class ClientsService {
    * The platform operator's client: created from OPERATOR_CLIENT_ID/SECRET when given (the
    * environment wins over a stored secret), or generated once. Returns the secret only when generated.
    */
-  async ensureOperatorClient(platformTenantId: string, scopes: readonly string[], given?: { clientId: string; secret: string }): Promise<{ clientId: string; generatedSecret?: string }> {
+  async ensureOperatorClient(
+    platformTenantId: string,
+    scopes: readonly string[],
+    given?: { clientId: string; secret: string },
+  ): Promise<{ clientId: string; generatedSecret?: string }> {
     if (given) {
       const existing = await this.clients.findById(given.clientId);
       if (!existing) {
         await this.clients.insert(this.operatorEntity(platformTenantId, given.clientId, await hashSecret(given.secret), scopes));
-      } else if (!(await verifySecret(given.secret, existing.secretHash)) || existing.status !== 'active' || !sameSet(existing.scopes, scopes)) {
+      } else if (
+        !(await verifySecret(given.secret, existing.secretHash)) ||
+        existing.status !== 'active' ||
+        !sameSet(existing.scopes, scopes)
+      ) {
         await this.clients.setSecretHash(given.clientId, await hashSecret(given.secret), [...scopes]);
       }
       return { clientId: given.clientId };

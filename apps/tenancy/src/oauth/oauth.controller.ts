@@ -68,7 +68,8 @@ export class OAuthController {
   @RequireScopes(Scopes.KeysRotate)
   @ApiOperation({ summary: 'Rotate the token signing key now (platform operator)' })
   async rotate(@CurrentPrincipal() principal: Principal): Promise<{ kid: string }> {
-    if (principal.tenant.kind !== 'platform') throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, 'Only the platform operator rotates keys');
+    if (principal.tenant.kind !== 'platform')
+      throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, 'Only the platform operator rotates keys');
     return { kid: await this.keys.rotate() };
   }
 }
@@ -82,13 +83,21 @@ export class ClientsController {
   @Post()
   @RequireScopes(Scopes.ClientsWrite)
   @ApiOperation({ summary: 'Create an OAuth2 client; the secret is in this response only' })
-  create(@CurrentPrincipal() p: Principal, @Param('tenantId', ParseUUIDPipe) tenantId: string, @Body() body: CreateClientDto): Promise<CreatedClientView> {
+  create(
+    @CurrentPrincipal() p: Principal,
+    @Param('tenantId', ParseUUIDPipe) tenantId: string,
+    @Body() body: CreateClientDto,
+  ): Promise<CreatedClientView> {
     return this.clients.create(p, tenantId, body);
   }
 
   @Get()
   @RequireScopes(Scopes.ClientsRead)
-  list(@CurrentPrincipal() p: Principal, @Param('tenantId', ParseUUIDPipe) tenantId: string, @Query() page: PageQuery): Promise<Page<ClientView>> {
+  list(
+    @CurrentPrincipal() p: Principal,
+    @Param('tenantId', ParseUUIDPipe) tenantId: string,
+    @Query() page: PageQuery,
+  ): Promise<Page<ClientView>> {
     return this.clients.list(p, tenantId, page.limit, page.cursor);
   }
 
@@ -96,7 +105,11 @@ export class ClientsController {
   @HttpCode(204)
   @RequireScopes(Scopes.ClientsWrite)
   @ApiOperation({ summary: 'Revoke a client: it gets no new tokens' })
-  async revoke(@CurrentPrincipal() p: Principal, @Param('tenantId', ParseUUIDPipe) tenantId: string, @Param('clientId') clientId: string): Promise<void> {
+  async revoke(
+    @CurrentPrincipal() p: Principal,
+    @Param('tenantId', ParseUUIDPipe) tenantId: string,
+    @Param('clientId') clientId: string,
+  ): Promise<void> {
     await this.clients.revoke(p, tenantId, clientId);
   }
 }

@@ -8,7 +8,7 @@ export class SigningKeyEntity {
   @Column('jsonb', { name: 'public_jwk' }) publicJwk!: JWK;
   /** PKCS#8 private key, AES-256-GCM encrypted with the key-encryption secret. */
   @Column('text', { name: 'private_key_enc' }) privateKeyEnc!: string;
-  @Column('text') status!: 'active' | 'retired';
+  @Column('text') status!: 'next' | 'active' | 'retired';
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz', { name: 'retired_at', nullable: true }) retiredAt!: Date | null;
 }

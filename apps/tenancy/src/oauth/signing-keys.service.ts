@@ -1,7 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { JWK, JWTVerifyGetKey, KeyLike, calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8 } from 'jose';
-import { DataSource } from 'typeorm';
+import {
+  JWK,
+  JWTVerifyGetKey,
+  KeyLike,
+  calculateJwkThumbprint,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+} from 'jose';
+import { DataSource, EntityManager } from 'typeorm';
 import { TENANCY_DATA_SOURCE } from '../tenants/tenants.repository';
 import { SigningKeyEntity } from './signing-key.entity';
 
@@ -16,7 +26,7 @@ export interface KeySettings {
 
 interface LoadedKey {
   kid: string;
-  status: 'active' | 'retired';
+  status: 'next' | 'active' | 'retired';
   createdAt: Date;
   retiredAt: Date | null;
   publicJwk: JWK;
@@ -26,8 +36,12 @@ interface LoadedKey {
 
 /**
  * Token signing keys: ES256 pairs stored in PostgreSQL, private halves encrypted with the
- * key-encryption secret. One key is active; retired keys stay published in the JWKS until
- * every token they signed has expired. Instances share keys through the database.
+ * key-encryption secret. Instances share keys through the database.
+ *
+ * The JWKS always publishes three kinds of key: the active one that signs; the next one,
+ * published a whole rotation period before it signs anything, so verifiers that cached the
+ * JWKS already know it when rotation promotes it; and retired ones, until every token they
+ * signed has expired.
  */
 @Injectable()
 export class SigningKeysService {
@@ -46,38 +60,55 @@ export class SigningKeysService {
     return this.dataSource.getRepository(SigningKeyEntity);
   }
 
-  /** Makes sure an active key exists and is not older than the rotation period. */
+  /** Makes sure an active and a next key exist and the active one is not older than the rotation period. */
   async ensureActiveKey(): Promise<void> {
     await this.reload();
-    const active = this.activeKey();
+    const active = this.keyWithStatus('active');
     const maxAgeMs = this.settings.rotationHours * 3600_000;
-    if (!active || Date.now() - active.createdAt.getTime() > maxAgeMs) await this.rotate();
+    if (!active || Date.now() - active.createdAt.getTime() > maxAgeMs) {
+      await this.rotate();
+    } else if (!this.keyWithStatus('next')) {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['iip-tenancy:signing-key-rotation']);
+        const [{ count }] = await manager.query(`SELECT count(*)::int AS count FROM signing_keys WHERE status = 'next'`);
+        if (count === 0) await this.insertNewKey(manager, 'next');
+      });
+      await this.reload();
+    }
   }
 
-  /** Generates a new active key and retires the previous one; returns the new key id. */
+  /** Promotes the next key to active (creating one if none), retires the old one, prepares a new next. Returns the active key id. */
   async rotate(): Promise<string> {
-    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
-    const publicJwk = await exportJWK(publicKey);
-    const kid = await calculateJwkThumbprint(publicJwk);
-    const pkcs8 = await exportPKCS8(privateKey);
-    await this.dataSource.transaction(async (manager) => {
+    const kid = await this.dataSource.transaction(async (manager) => {
       // Serialises concurrent rotations from several instances.
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['iip-tenancy:signing-key-rotation']);
       await manager.query(`UPDATE signing_keys SET status = 'retired', retired_at = now() WHERE status = 'active'`);
-      await manager.getRepository(SigningKeyEntity).insert({
-        kid,
-        alg: SIGNING_ALG,
-        publicJwk: { ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig' },
-        privateKeyEnc: this.encrypt(pkcs8),
-        status: 'active',
-        retiredAt: null,
-      });
+      // TypeORM answers an UPDATE with [rows, rowCount].
+      const [promoted]: [{ kid: string }[], number] = await manager.query(`UPDATE signing_keys SET status = 'active' WHERE status = 'next' RETURNING kid`);
+      const activeKid = promoted[0]?.kid ?? (await this.insertNewKey(manager, 'active'));
+      await this.insertNewKey(manager, 'next');
       // Keys retired long enough ago that no token they signed can still be valid.
       await manager.query(`DELETE FROM signing_keys WHERE status = 'retired' AND retired_at < now() - make_interval(secs => $1)`, [
         this.settings.tokenTtlSeconds * 2,
       ]);
+      return activeKid;
     });
     await this.reload();
+    return kid;
+  }
+
+  private async insertNewKey(manager: EntityManager, status: 'active' | 'next'): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    await manager.getRepository(SigningKeyEntity).insert({
+      kid,
+      alg: SIGNING_ALG,
+      publicJwk: { ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig' },
+      privateKeyEnc: this.encrypt(await exportPKCS8(privateKey)),
+      status,
+      retiredAt: null,
+    });
     return kid;
   }
 
@@ -88,7 +119,7 @@ export class SigningKeysService {
     return { kid: active.kid, key: active.privateKey };
   }
 
-  /** The public keys to publish: active and recently retired. */
+  /** The public keys to publish: next, active and recently retired. */
   async jwks(): Promise<{ keys: JWK[] }> {
     if (Date.now() - this.lastLoad > 30_000) await this.reload();
     return { keys: [...this.keys.values()].map((k) => k.publicJwk) };
@@ -110,7 +141,11 @@ export class SigningKeysService {
   }
 
   private activeKey(): LoadedKey | undefined {
-    return [...this.keys.values()].find((k) => k.status === 'active');
+    return this.keyWithStatus('active');
+  }
+
+  private keyWithStatus(status: LoadedKey['status']): LoadedKey | undefined {
+    return [...this.keys.values()].find((k) => k.status === status);
   }
 
   private async reload(): Promise<void> {
@@ -126,7 +161,7 @@ export class SigningKeysService {
         publicJwk: row.publicJwk,
         publicKey: existing?.publicKey ?? ((await importJWK(row.publicJwk, SIGNING_ALG)) as KeyLike),
         privateKey:
-          row.status === 'active' ? existing?.privateKey ?? (await importPKCS8(this.decrypt(row.privateKeyEnc), SIGNING_ALG)) : undefined,
+          row.status === 'active' ? (existing?.privateKey ?? (await importPKCS8(this.decrypt(row.privateKeyEnc), SIGNING_ALG))) : undefined,
       });
     }
     this.keys = next;

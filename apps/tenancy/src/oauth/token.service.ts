@@ -54,7 +54,8 @@ export class TokenService {
       throw new OAuthError('unsupported_grant_type', 'Only the client_credentials grant is supported', 400, basic);
     }
     if (!req.clientId || !req.clientSecret) throw new OAuthError('invalid_client', 'Client authentication is required', 401, basic);
-    if (req.clientId.length > 100 || req.clientSecret.length > 200) throw new OAuthError('invalid_client', 'Client authentication failed', 401, basic);
+    if (req.clientId.length > 100 || req.clientSecret.length > 200)
+      throw new OAuthError('invalid_client', 'Client authentication failed', 401, basic);
 
     const failureKey = `oauth:failures:${req.clientId}`;
     const failures = Number((await this.redis.get(failureKey)) ?? 0);

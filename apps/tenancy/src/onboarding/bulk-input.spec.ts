@@ -3,16 +3,29 @@ import { BulkInputError, MAX_BULK_ROWS, parseCsv, parseNdjson } from './bulk-inp
 describe('bulk onboarding input', () => {
   it('reads NDJSON line by line and keeps bad lines as failures', () => {
     const rows = parseNdjson('{"kind":"subsidiary","name":"A"}\n\nnot json\n[1,2]\n{"kind":"subsidiary","name":"B"}\n');
-    expect(rows.map((r) => [r.line, r.parseError === null])).toEqual([[1, true], [3, false], [4, false], [5, true]]);
+    expect(rows.map((r) => [r.line, r.parseError === null])).toEqual([
+      [1, true],
+      [3, false],
+      [4, false],
+      [5, true],
+    ]);
     expect(rows[3].input).toEqual({ kind: 'subsidiary', name: 'B' });
   });
 
   it('maps CSV columns onto the JSON shape', () => {
-    const rows = parseCsv('kind,name,creditCode,contactEmail,maxDevices,maxTelemetryPointsPerSecond\nsubsidiary,"Plant, Ltd",91350100M000100Y43,ops@example.com,50,200\nsubsidiary,Short\n');
+    const rows = parseCsv(
+      'kind,name,creditCode,contactEmail,maxDevices,maxTelemetryPointsPerSecond\nsubsidiary,"Plant, Ltd",91350100M000100Y43,ops@example.com,50,200\nsubsidiary,Short\n',
+    );
     expect(rows[0]).toEqual({
       line: 2,
       parseError: null,
-      input: { kind: 'subsidiary', name: 'Plant, Ltd', creditCode: '91350100M000100Y43', contact: { email: 'ops@example.com' }, quotas: { maxDevices: 50, maxTelemetryPointsPerSecond: 200 } },
+      input: {
+        kind: 'subsidiary',
+        name: 'Plant, Ltd',
+        creditCode: '91350100M000100Y43',
+        contact: { email: 'ops@example.com' },
+        quotas: { maxDevices: 50, maxTelemetryPointsPerSecond: 200 },
+      },
     });
     expect(rows[1].parseError).toMatch(/expected 6 columns/);
   });

@@ -57,14 +57,22 @@ export function parseCsv(body: string): ParsedRow[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
     // With `info: true` each record comes with its position, which the row results report.
-    records = parse(body, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 }) as unknown as typeof records;
+    records = parse(body, {
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      info: true,
+      max_record_size: 64 * 1024,
+    }) as unknown as typeof records;
   } catch (err) {
     throw new BulkInputError(`The CSV cannot be read: ${(err as Error).message}`);
   }
   if (records.length === 0) throw new BulkInputError('The CSV is empty');
   const header = records[0].record;
   const unknown = header.filter((h) => !(h in CSV_COLUMNS));
-  if (unknown.length > 0) throw new BulkInputError(`Unknown CSV columns: ${unknown.join(', ')}; expected some of ${Object.keys(CSV_COLUMNS).join(', ')}`);
+  if (unknown.length > 0)
+    throw new BulkInputError(`Unknown CSV columns: ${unknown.join(', ')}; expected some of ${Object.keys(CSV_COLUMNS).join(', ')}`);
   const rows = records.slice(1).map(({ record, info }): ParsedRow => {
     if (record.length !== header.length) {
       return { line: info.lines, input: null, parseError: `expected ${header.length} columns, found ${record.length}` };

@@ -23,7 +23,11 @@ export class OnboardingController {
   @HttpCode(202)
   @RequireScopes(Scopes.TenantsWrite)
   @ApiConsumes(...BULK_MEDIA_TYPES)
-  @ApiBody({ description: 'NDJSON: one tenant object per line. CSV: header kind,name,creditCode,contactName,contactEmail,contactPhone,maxDevices,maxTelemetryPointsPerSecond', schema: { type: 'string' } })
+  @ApiBody({
+    description:
+      'NDJSON: one tenant object per line. CSV: header kind,name,creditCode,contactName,contactEmail,contactPhone,maxDevices,maxTelemetryPointsPerSecond',
+    schema: { type: 'string' },
+  })
   @ApiOperation({ summary: 'Onboard many subsidiaries or park members at once; poll the job for progress' })
   async create(
     @CurrentPrincipal() p: Principal,
@@ -50,7 +54,11 @@ export class OnboardingController {
 
   @Get('v1/onboarding-jobs/:id/results')
   @RequireScopes(Scopes.TenantsRead)
-  results(@CurrentPrincipal() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Query() page: PageQuery): Promise<Page<RowResultView>> {
+  results(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() page: PageQuery,
+  ): Promise<Page<RowResultView>> {
     return this.onboarding.results(p, id, page.limit, page.cursor);
   }
 }

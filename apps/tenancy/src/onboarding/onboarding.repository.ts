@@ -28,7 +28,10 @@ export class OnboardingRepository {
   }
 
   async openJobIds(limit: number): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM onboarding_jobs WHERE status <> 'completed' ORDER BY created_at LIMIT $1`, [limit]);
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM onboarding_jobs WHERE status <> 'completed' ORDER BY created_at LIMIT $1`,
+      [limit],
+    );
     return rows.map((r) => r.id);
   }
 

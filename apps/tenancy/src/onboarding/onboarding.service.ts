@@ -112,7 +112,8 @@ export class OnboardingService {
     let afterLine: number | undefined;
     if (cursor) {
       const parts = decodeCursor(cursor, 1);
-      if (!parts || !/^\d+$/.test(parts[0])) throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
+      if (!parts || !/^\d+$/.test(parts[0]))
+        throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
       afterLine = Number(parts[0]);
     }
     const rows = await this.jobs.listRows(id, limit + 1, afterLine);
@@ -137,7 +138,9 @@ export class OnboardingService {
       if (!row) return false;
       const job = (await this.jobs.findJob(jobId, manager))!;
       const creator = await this.tenantRows.findById(job.createdByTenant, manager);
-      const outcome = creator ? await this.applyRow(manager, tenantRef(creator), job.parentId, row) : { status: 'failed' as const, errorCode: 'NOT_PERMITTED', errorMessage: 'the creating tenant no longer exists' };
+      const outcome = creator
+        ? await this.applyRow(manager, tenantRef(creator), job.parentId, row)
+        : { status: 'failed' as const, errorCode: 'NOT_PERMITTED', errorMessage: 'the creating tenant no longer exists' };
       await this.jobs.recordRowOutcome(manager, row, outcome);
       return true;
     });
@@ -151,16 +154,28 @@ export class OnboardingService {
     const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
     if (errors.length > 0) {
       const fields = flattenValidationErrors(errors);
-      return { status: 'failed' as const, errorCode: 'VALIDATION_FAILED', errorMessage: fields.map((f) => `${f.field}: ${f.message}`).join('; ') };
+      return {
+        status: 'failed' as const,
+        errorCode: 'VALIDATION_FAILED',
+        errorMessage: fields.map((f) => `${f.field}: ${f.message}`).join('; '),
+      };
     }
     if (dto.parentId !== undefined && dto.parentId !== parentId) {
-      return { status: 'failed' as const, errorCode: 'VALIDATION_FAILED', errorMessage: 'parentId: rows of a job are onboarded under the job parent' };
+      return {
+        status: 'failed' as const,
+        errorCode: 'VALIDATION_FAILED',
+        errorMessage: 'parentId: rows of a job are onboarded under the job parent',
+      };
     }
     const existing = await this.tenantRows.findByCreditCode(dto.creditCode, manager);
     if (existing) {
       return existing.parentId === parentId
         ? { status: 'existing' as const, tenantId: existing.id }
-        : { status: 'failed' as const, errorCode: TenancyErrorCode.CREDIT_CODE_TAKEN, errorMessage: 'a tenant elsewhere already has this credit code' };
+        : {
+            status: 'failed' as const,
+            errorCode: TenancyErrorCode.CREDIT_CODE_TAKEN,
+            errorMessage: 'a tenant elsewhere already has this credit code',
+          };
     }
     try {
       const tenant = await this.tenants.onboardInTransaction(manager, actor, parentId, dto);

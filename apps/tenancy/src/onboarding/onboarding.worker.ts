@@ -37,6 +37,7 @@ export class OnboardingWorker implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
     while (this.running) {
       try {
         const ids = await this.onboarding.openJobIds();
@@ -45,11 +46,15 @@ export class OnboardingWorker implements OnApplicationBootstrap, OnApplicationSh
             // one row per transaction
           }
         }
+        failures = 0;
       } catch (err) {
+        failures++;
         this.logger.error({ err }, 'onboarding worker pass failed; will retry');
       }
+      // Back off while the database keeps failing, up to 30 s between passes.
+      const delay = Math.min(this.settings.pollIntervalMs * 2 ** failures, 30_000);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.settings.pollIntervalMs);
+        const timer = setTimeout(resolve, delay);
         this.wake = () => {
           clearTimeout(timer);
           resolve();

@@ -2,9 +2,12 @@ import { creditCodeCheckChar, creditCodeProblem, isValidCreditCode } from './cre
 
 describe('unified social credit code (GB 32100-2015)', () => {
   // Real registered codes (their check characters were computed by the issuing authority).
-  it.each(['91350100M000100Y43', '91110000802100433B', '914403001922038216', '91440300708461136T', '911100007109255774'])('accepts the published code %s', (code) => {
-    expect(creditCodeProblem(code)).toBeUndefined();
-  });
+  it.each(['91350100M000100Y43', '91110000802100433B', '914403001922038216', '91440300708461136T', '911100007109255774'])(
+    'accepts the published code %s',
+    (code) => {
+      expect(creditCodeProblem(code)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['91350100M000100Y44', 'check'],

@@ -31,14 +31,22 @@ export class TenantsController {
   @Get(':id/descendants')
   @RequireScopes(Scopes.TenantsRead)
   @ApiOperation({ summary: 'List the tenants below a tenant you manage' })
-  descendants(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string, @Query() page: PageQuery): Promise<Page<TenantView>> {
+  descendants(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) id: string,
+    @Query() page: PageQuery,
+  ): Promise<Page<TenantView>> {
     return this.tenants.listDescendants(principal.tenant, id, page.limit, page.cursor);
   }
 
   @Patch(':id')
   @RequireScopes(Scopes.TenantsWrite)
   @ApiOperation({ summary: 'Change name, contact or (from above) quotas; send the version you read' })
-  async update(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string, @Body() body: UpdateTenantDto): Promise<TenantView> {
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) id: string,
+    @Body() body: UpdateTenantDto,
+  ): Promise<TenantView> {
     return viewOf(principal.tenant, await this.tenants.update(principal.tenant, id, body))!;
   }
 
@@ -46,7 +54,11 @@ export class TenantsController {
   @HttpCode(200)
   @RequireScopes(Scopes.TenantsWrite)
   @ApiOperation({ summary: 'Suspend a tenant below you; its clients get no new tokens' })
-  async suspend(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string, @Body() body: SuspendTenantDto): Promise<TenantView> {
+  async suspend(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) id: string,
+    @Body() body: SuspendTenantDto,
+  ): Promise<TenantView> {
     return viewOf(principal.tenant, await this.tenants.suspend(principal.tenant, id, body))!;
   }
 

@@ -54,7 +54,10 @@ export class TenantsRepository {
 
   /** Whether any tenant on the path (the tenant or an ancestor) is suspended. */
   async anySuspendedOnPath(path: string[]): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM tenants WHERE id = ANY($1::uuid[]) AND status = 'suspended' LIMIT 1`, [path]);
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM tenants WHERE id = ANY($1::uuid[]) AND status = 'suspended' LIMIT 1`,
+      [path],
+    );
     return rows.length > 0;
   }
 }

@@ -62,8 +62,18 @@ export class TenantsService {
       if (existing) return existing;
       const id = randomUUID();
       const platform = Object.assign(new TenantEntity(), {
-        id, kind: 'platform' as const, parentId: null, path: [id], name, creditCode, contact: {},
-        maxDevices: 0, maxTelemetryPointsPerSecond: 0, status: 'active' as const, suspendedReason: null, version: 1,
+        id,
+        kind: 'platform' as const,
+        parentId: null,
+        path: [id],
+        name,
+        creditCode,
+        contact: {},
+        maxDevices: 0,
+        maxTelemetryPointsPerSecond: 0,
+        status: 'active' as const,
+        suspendedReason: null,
+        version: 1,
       });
       const saved = await this.tenants.insert(manager, platform);
       await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantOnboarded, saved);
@@ -87,7 +97,12 @@ export class TenantsService {
   }
 
   /** Creates a tenant and its TenantOnboarded event in the caller's transaction. */
-  async onboardInTransaction(manager: EntityManager, actor: TenantRef, parentId: string, input: Omit<CreateTenantDto, 'parentId'>): Promise<TenantEntity> {
+  async onboardInTransaction(
+    manager: EntityManager,
+    actor: TenantRef,
+    parentId: string,
+    input: Omit<CreateTenantDto, 'parentId'>,
+  ): Promise<TenantEntity> {
     const parent = await this.tenants.findById(parentId, manager);
     if (!parent || relationTo(actor, tenantRef(parent)) === 'none') throw TenancyError.tenantNotFound(parentId);
     if (!mayCreateUnder(actor, tenantRef(parent))) {

@@ -32,7 +32,11 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const req = context.switchToHttp().getRequest<Request>();
-    const principal = await this.authenticate(bearerFrom(req.headers.authorization), 'http', context.switchToHttp().getResponse<Response>());
+    const principal = await this.authenticate(
+      bearerFrom(req.headers.authorization),
+      'http',
+      context.switchToHttp().getResponse<Response>(),
+    );
     this.checkScopes(principal, required, 'http', context.switchToHttp().getResponse<Response>());
     attachPrincipal(req, principal);
     return true;

@@ -10,7 +10,10 @@ export class AuthModule {
   static forRoot(verifier: TokenVerifier): DynamicModule {
     return {
       module: AuthModule,
-      providers: [{ provide: TokenVerifier, useValue: verifier }, { provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [
+        { provide: TokenVerifier, useValue: verifier },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
       exports: [TokenVerifier],
     };
   }

@@ -19,9 +19,10 @@ export function toProblem(err: unknown): ProblemDetails {
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const response = err.getResponse();
-    const extra = typeof response === 'object' && response !== null && 'problem' in response
-      ? ((response as { problem: Partial<ProblemDetails> }).problem)
-      : {};
+    const extra =
+      typeof response === 'object' && response !== null && 'problem' in response
+        ? (response as { problem: Partial<ProblemDetails> }).problem
+        : {};
     return { ...problem(status, httpCode(status), err.message), ...extra };
   }
   const bodyError = bodyParserProblem(err);
@@ -31,16 +32,26 @@ export function toProblem(err: unknown): ProblemDetails {
 
 function httpCode(status: number): string {
   switch (status) {
-    case 400: return 'BAD_REQUEST';
-    case 401: return 'UNAUTHENTICATED';
-    case 403: return 'FORBIDDEN';
-    case 404: return 'NOT_FOUND';
-    case 405: return 'METHOD_NOT_ALLOWED';
-    case 409: return 'CONFLICT';
-    case 413: return 'PAYLOAD_TOO_LARGE';
-    case 415: return 'UNSUPPORTED_MEDIA_TYPE';
-    case 429: return 'TOO_MANY_REQUESTS';
-    default: return status >= 500 ? 'INTERNAL' : 'REQUEST_REJECTED';
+    case 400:
+      return 'BAD_REQUEST';
+    case 401:
+      return 'UNAUTHENTICATED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return 'NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
+    case 409:
+      return 'CONFLICT';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 429:
+      return 'TOO_MANY_REQUESTS';
+    default:
+      return status >= 500 ? 'INTERNAL' : 'REQUEST_REJECTED';
   }
 }
 

@@ -14,7 +14,10 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
     const field = parent ? `${parent}.${error.property}` : error.property;
     for (const message of Object.values(error.constraints ?? {})) {
       // class-validator words unknown properties as "property x should not exist".
-      out.push({ field: field === 'undefined' ? '(body)' : field, message: message.replace(/^property (\S+) should not exist$/, 'is not a known field') });
+      out.push({
+        field: field === 'undefined' ? '(body)' : field,
+        message: message.replace(/^property (\S+) should not exist$/, 'is not a known field'),
+      });
     }
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
   }

@@ -1,4 +1,15 @@
-import { ArgumentsHost, CallHandler, Catch, ExceptionFilter, ExecutionContext, Inject, Injectable, NestInterceptor, Provider, RpcExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  CallHandler,
+  Catch,
+  ExceptionFilter,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  NestInterceptor,
+  Provider,
+  RpcExceptionFilter,
+} from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { GrpcOptions, RpcException, Transport } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
@@ -116,3 +127,20 @@ export const platformEnhancers: Provider[] = [
   { provide: APP_PIPE, useFactory: () => strictValidationPipe() },
   { provide: APP_INTERCEPTOR, useClass: GrpcObservabilityInterceptor },
 ];
+
+/**
+ * Port 0 means "any free port" (tests). Nest's gRPC server does not report the port it bound,
+ * so pick a free one up front and bind to that.
+ */
+export async function resolveGrpcPort(host: string, port: number): Promise<number> {
+  if (port !== 0) return port;
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

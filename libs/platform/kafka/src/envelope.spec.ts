@@ -11,8 +11,18 @@ describe('event envelope', () => {
   it.each([
     ['empty value', null],
     ['not JSON', Buffer.from('{oops')],
-    ['missing id', Buffer.from(JSON.stringify({ type: 'x', source: 's', tenantId: 't', time: new Date().toISOString(), subject: 's', dataVersion: '1', data: {} }))],
-    ['bad time', Buffer.from(JSON.stringify({ id: '1', type: 'x', source: 's', tenantId: 't', time: 'yesterday', subject: 's', dataVersion: '1', data: {} }))],
+    [
+      'missing id',
+      Buffer.from(
+        JSON.stringify({ type: 'x', source: 's', tenantId: 't', time: new Date().toISOString(), subject: 's', dataVersion: '1', data: {} }),
+      ),
+    ],
+    [
+      'bad time',
+      Buffer.from(
+        JSON.stringify({ id: '1', type: 'x', source: 's', tenantId: 't', time: 'yesterday', subject: 's', dataVersion: '1', data: {} }),
+      ),
+    ],
   ])('rejects %s', (_, value) => {
     expect(() => parseEnvelope(value)).toThrow(MalformedEnvelopeError);
   });

@@ -16,7 +16,9 @@ const envelopeSchema = z.object({
   data: z.unknown(),
 });
 
-export function createEnvelope<T>(fields: Omit<EventEnvelope<T>, 'id' | 'time' | 'dataVersion'> & Partial<Pick<EventEnvelope<T>, 'id' | 'time' | 'dataVersion'>>): EventEnvelope<T> {
+export function createEnvelope<T>(
+  fields: Omit<EventEnvelope<T>, 'id' | 'time' | 'dataVersion'> & Partial<Pick<EventEnvelope<T>, 'id' | 'time' | 'dataVersion'>>,
+): EventEnvelope<T> {
   return {
     id: fields.id ?? randomUUID(),
     time: fields.time ?? new Date().toISOString(),

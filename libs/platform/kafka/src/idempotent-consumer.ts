@@ -85,7 +85,14 @@ export class IdempotentConsumer {
     await this.dlqProducer.disconnect().catch(() => undefined);
   }
 
-  private async processBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async processBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
       const requestId = normaliseRequestId(headerValue(message.headers, REQUEST_ID_HEADER));
@@ -125,7 +132,10 @@ export class IdempotentConsumer {
           return;
         }
         this.options.onOutcome?.(topic, 'retried');
-        this.logger.warn({ topic, partition, offset: message.offset, eventId: event.id, attempt, err: (err as Error).message }, 'event handling failed; retrying');
+        this.logger.warn(
+          { topic, partition, offset: message.offset, eventId: event.id, attempt, err: (err as Error).message },
+          'event handling failed; retrying',
+        );
         await sleep(backoff);
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 5_000);
         await heartbeat();

@@ -1,4 +1,4 @@
-import { Admin, Kafka, LogEntry, Producer, logLevel } from 'kafkajs';
+import { Admin, Kafka, LogEntry, Partitioners, Producer, logLevel } from 'kafkajs';
 
 interface KafkaLogger {
   debug(obj: object, msg: string): void;
@@ -25,13 +25,17 @@ export function createKafka(settings: KafkaSettings, logger: KafkaLogger): Kafka
     retry: { initialRetryTime: 250, retries: 4, maxRetryTime: 5_000 },
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
-      const { message, ...rest } = entry.log;
+      const { message, timestamp: _t, logger: _l, ...rest } = entry.log as LogEntry['log'] & { logger?: string };
       const fields = { kafka: entry.namespace, ...rest };
       switch (entry.level) {
-        case logLevel.ERROR: return logger.error(fields, message);
-        case logLevel.WARN: return logger.warn(fields, message);
-        case logLevel.INFO: return logger.info(fields, message);
-        default: return logger.debug(fields, message);
+        case logLevel.ERROR:
+          return logger.error(fields, message);
+        case logLevel.WARN:
+          return logger.warn(fields, message);
+        case logLevel.INFO:
+          return logger.info(fields, message);
+        default:
+          return logger.debug(fields, message);
       }
     },
   });
@@ -39,7 +43,14 @@ export function createKafka(settings: KafkaSettings, logger: KafkaLogger): Kafka
 
 /** Idempotent producer: acks from all in-sync replicas, no duplicates from its own retries. */
 export function createIdempotentProducer(kafka: Kafka): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // Retries stay bounded so a send fails while the broker is down: the outbox keeps the event
+  // and the relay tries again later; consumers are idempotent, so a rare duplicate is harmless.
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }
 
 export const dlqTopicOf = (topic: string) => `${topic}.dlq`;
@@ -51,7 +62,10 @@ export const dlqTopicOf = (topic: string) => `${topic}.dlq`;
 export class TopicProvisioner {
   private readonly known = new Set<string>();
 
-  constructor(private readonly admin: Admin, private readonly settings: Pick<KafkaSettings, 'partitions' | 'replicationFactor'>) {}
+  constructor(
+    private readonly admin: Admin,
+    private readonly settings: Pick<KafkaSettings, 'partitions' | 'replicationFactor'>,
+  ) {}
 
   async ensure(topics: string[]): Promise<void> {
     const missing = [...new Set(topics)].filter((t) => !this.known.has(t));

@@ -32,7 +32,10 @@ export function messagingTablesSql(schema: string): string[] {
  * event announcing it commit (or roll back) together.
  */
 export class OutboxWriter {
-  constructor(private readonly topicPrefix: string, private readonly onAppend?: () => void) {}
+  constructor(
+    private readonly topicPrefix: string,
+    private readonly onAppend?: () => void,
+  ) {}
 
   async append(manager: EntityManager, topic: string, events: EventEnvelope[]): Promise<void> {
     if (events.length === 0) return;
@@ -115,13 +118,18 @@ export class OutboxRelay {
     await runner.connect();
     try {
       await runner.startTransaction();
-      const [{ locked }] = await runner.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`iip-outbox:${this.options.schema}`]);
+      const [{ locked }] = await runner.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [
+        `iip-outbox:${this.options.schema}`,
+      ]);
       if (!locked) {
         await runner.rollbackTransaction();
         return 0;
       }
       const rows: { seq: string; topic: string; message_key: string; envelope: EventEnvelope; headers: Record<string, string> }[] =
-        await runner.query('SELECT seq, topic, message_key, envelope, headers FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1', [batchSize]);
+        await runner.query(
+          'SELECT seq, topic, message_key, envelope, headers FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
+          [batchSize],
+        );
       if (rows.length === 0) {
         await runner.rollbackTransaction();
         return 0;

@@ -9,28 +9,41 @@ export type AppLogger = Logger;
  * terminal; the request id of the current unit of work is added to every line.
  */
 export function createLogger(service: string, level: string): AppLogger {
-  return pino({
-    level,
-    base: { service },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    mixin() {
-      const requestId = currentRequestId();
-      return requestId ? { requestId } : {};
+  return pino(
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin() {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
+      redact: {
+        paths: ['*.password', '*.secret', '*.clientSecret', '*.client_secret', '*.authorization', 'req.headers.authorization'],
+        censor: '[redacted]',
+      },
     },
-    redact: {
-      paths: ['*.password', '*.secret', '*.clientSecret', '*.client_secret', '*.authorization', 'req.headers.authorization'],
-      censor: '[redacted]',
-    },
-  }, pino.destination({ sync: false, minLength: 4096 }));
+    pino.destination({ sync: false }),
+  );
 }
 
 /** Lets Nest's own messages go through the same JSON logger. */
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: AppLogger) {}
-  log(message: unknown, context?: string) { this.logger.info({ context }, String(message)); }
-  error(message: unknown, trace?: string, context?: string) { this.logger.error({ context, trace }, String(message)); }
-  warn(message: unknown, context?: string) { this.logger.warn({ context }, String(message)); }
-  debug(message: unknown, context?: string) { this.logger.debug({ context }, String(message)); }
-  verbose(message: unknown, context?: string) { this.logger.trace({ context }, String(message)); }
+  log(message: unknown, context?: string) {
+    this.logger.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string) {
+    this.logger.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string) {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string) {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string) {
+    this.logger.trace({ context }, String(message));
+  }
 }

@@ -15,7 +15,10 @@ export class TopicProbe {
   readonly messages: ReceivedMessage[] = [];
   private consumer?: Consumer;
 
-  constructor(private readonly brokers: string, private readonly topics: string[]) {}
+  constructor(
+    private readonly brokers: string,
+    private readonly topics: string[],
+  ) {}
 
   async start(): Promise<void> {
     const kafka = new Kafka({ brokers: this.brokers.split(','), logLevel: logLevel.NOTHING, clientId: 'iip-test-probe' });

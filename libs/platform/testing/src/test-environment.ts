@@ -18,7 +18,10 @@ export interface TestEnvironment {
 }
 
 export async function createTestEnvironment(label: string): Promise<TestEnvironment> {
-  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const id = `${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const base = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   const dbName = `iip_test_${id}`;
   const databaseUrl = new URL(base.toString());

@@ -1,8 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, Validate,
-  ValidateNested, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidateNested,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
 } from 'class-validator';
 import { TENANT_KINDS, TenantKind } from '@iip/platform-auth';
 import { creditCodeMessages, creditCodeProblem } from '../credit-code';
@@ -21,7 +36,10 @@ export class CreditCodeConstraint implements ValidatorConstraintInterface {
 export class ContactDto {
   @ApiPropertyOptional({ maxLength: 100 }) @IsOptional() @IsString() @MaxLength(100) name?: string;
   @ApiPropertyOptional({ maxLength: 254 }) @IsOptional() @IsEmail() @MaxLength(254) email?: string;
-  @ApiPropertyOptional({ example: '+86-21-5555-0100' }) @IsOptional() @Matches(/^\+?[0-9][0-9 -]{4,30}$/, { message: 'phone must be digits, spaces or dashes, optionally starting with +' }) phone?: string;
+  @ApiPropertyOptional({ example: '+86-21-5555-0100' })
+  @IsOptional()
+  @Matches(/^\+?[0-9][0-9 -]{4,30}$/, { message: 'phone must be digits, spaces or dashes, optionally starting with +' })
+  phone?: string;
 }
 
 export class QuotasDto {
@@ -36,7 +54,10 @@ export class CreateTenantDto {
   @ApiPropertyOptional({ description: "Parent tenant; defaults to the caller's own tenant" }) @IsOptional() @IsUUID() parentId?: string;
   @ApiProperty({ maxLength: 200 }) @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
   @ApiProperty({ description: 'Unified social credit code (GB 32100-2015)', example: '91350100M000100Y43' })
-  @IsString() @Length(18, 18, { message: 'creditCode must be exactly 18 characters' }) @Validate(CreditCodeConstraint) creditCode!: string;
+  @IsString()
+  @Length(18, 18, { message: 'creditCode must be exactly 18 characters' })
+  @Validate(CreditCodeConstraint)
+  creditCode!: string;
   @ApiPropertyOptional({ type: ContactDto }) @IsOptional() @ValidateNested() @Type(() => ContactDto) contact?: ContactDto;
   @ApiPropertyOptional({ type: QuotasDto }) @IsOptional() @ValidateNested() @Type(() => QuotasDto) quotas?: QuotasDto;
 }
