@@ -155,6 +155,7 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
         protoFiles: [ProtoFiles.tenancy],
         packages: [ProtoPackages.tenancy],
       }),
+      // The gRPC server shares the global error filter, interceptors and guard.
       { inheritAppConfig: true },
     );
 

@@ -4,6 +4,7 @@ import { messagingTablesSql } from '@iip/platform-kafka';
 export class InitialTenancy1764489600000 implements MigrationInterface {
   name = 'InitialTenancy1764489600000';
 
+  // Timestamps have millisecond precision so keyset cursors, which pass through JS Dates, compare exactly.
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE tenancy.tenants (
@@ -19,8 +20,8 @@ export class InitialTenancy1764489600000 implements MigrationInterface {
         status text NOT NULL DEFAULT 'active' CHECK (status IN ('active','suspended')),
         suspended_reason text,
         version integer NOT NULL DEFAULT 1,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         CONSTRAINT tenants_credit_code_unique UNIQUE (credit_code),
         CONSTRAINT tenants_parent_required CHECK ((kind = 'platform') = (parent_id IS NULL))
       )`);
@@ -38,7 +39,7 @@ export class InitialTenancy1764489600000 implements MigrationInterface {
         scopes text[] NOT NULL,
         status text NOT NULL DEFAULT 'active' CHECK (status IN ('active','revoked')),
         created_by text,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         revoked_at timestamptz,
         last_used_at timestamptz
       )`);
@@ -51,7 +52,7 @@ export class InitialTenancy1764489600000 implements MigrationInterface {
         public_jwk jsonb NOT NULL,
         private_key_enc text NOT NULL,
         status text NOT NULL CHECK (status IN ('next','active','retired')),
-        created_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         retired_at timestamptz
       )`);
     await q.query(`CREATE UNIQUE INDEX signing_keys_one_current ON tenancy.signing_keys ((status)) WHERE status IN ('active', 'next')`);
@@ -69,7 +70,7 @@ export class InitialTenancy1764489600000 implements MigrationInterface {
         created integer NOT NULL DEFAULT 0,
         existing integer NOT NULL DEFAULT 0,
         failed integer NOT NULL DEFAULT 0,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         finished_at timestamptz
       )`);
     await q.query(`CREATE INDEX onboarding_jobs_open ON tenancy.onboarding_jobs (created_at) WHERE status <> 'completed'`);
@@ -92,7 +93,7 @@ export class InitialTenancy1764489600000 implements MigrationInterface {
         grantor_id uuid NOT NULL REFERENCES tenancy.tenants(id),
         grantee_id uuid NOT NULL REFERENCES tenancy.tenants(id),
         data_scope text NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (grantor_id, grantee_id, data_scope)
       )`);
 

@@ -84,7 +84,9 @@ export class SigningKeysService {
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['iip-tenancy:signing-key-rotation']);
       await manager.query(`UPDATE signing_keys SET status = 'retired', retired_at = now() WHERE status = 'active'`);
       // TypeORM answers an UPDATE with [rows, rowCount].
-      const [promoted]: [{ kid: string }[], number] = await manager.query(`UPDATE signing_keys SET status = 'active' WHERE status = 'next' RETURNING kid`);
+      const [promoted]: [{ kid: string }[], number] = await manager.query(
+        `UPDATE signing_keys SET status = 'active' WHERE status = 'next' RETURNING kid`,
+      );
       const activeKid = promoted[0]?.kid ?? (await this.insertNewKey(manager, 'active'));
       await this.insertNewKey(manager, 'next');
       // Keys retired long enough ago that no token they signed can still be valid.

@@ -1,4 +1,5 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Metadata } from '@grpc/grpc-js';
 import { FieldError } from './problem';
 
 /** Thrown by the validation pipe; carries one entry per bad field. */
@@ -24,9 +25,19 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return out;
 }
 
+/**
+ * Validates DTO classes only. gRPC handlers also receive call metadata and generated message
+ * types (ts-proto emits a same-named object, not a class, as their runtime value); both are left alone.
+ */
+class DtoValidationPipe extends ValidationPipe {
+  protected override toValidate(metadata: ArgumentMetadata): boolean {
+    return typeof metadata.metatype === 'function' && metadata.metatype !== Metadata && super.toValidate(metadata);
+  }
+}
+
 /** Rejects unknown fields and lists every bad one. */
 export function strictValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new DtoValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

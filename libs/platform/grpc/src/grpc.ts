@@ -10,11 +10,11 @@ import {
   Provider,
   RpcExceptionFilter,
 } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { GrpcOptions, RpcException, Transport } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { Observable, catchError, tap, throwError } from 'rxjs';
-import { DomainError, HttpProblemFilter, RequestValidationError, strictValidationPipe } from '@iip/platform-errors';
+import { DomainError, HttpProblemFilter, RequestValidationError } from '@iip/platform-errors';
 import { AppLogger, LOGGER, Metrics, REQUEST_ID_HEADER, normaliseRequestId, runWithRequestContext } from '@iip/platform-observability';
 
 export interface GrpcServerSettings {
@@ -121,10 +121,12 @@ export class TransportErrorFilter implements ExceptionFilter {
   }
 }
 
-/** Global enhancers every service installs: error mapping, strict validation, gRPC observability. */
+/**
+ * Global enhancers every service installs, for HTTP and gRPC alike: error mapping and gRPC
+ * observability. (Body validation is HTTP-only: see setupHttp.)
+ */
 export const platformEnhancers: Provider[] = [
   { provide: APP_FILTER, useClass: TransportErrorFilter },
-  { provide: APP_PIPE, useFactory: () => strictValidationPipe() },
   { provide: APP_INTERCEPTOR, useClass: GrpcObservabilityInterceptor },
 ];
 

@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { expressProblemHandler, problem, sendProblem } from '@iip/platform-errors';
+import { expressProblemHandler, problem, sendProblem, strictValidationPipe } from '@iip/platform-errors';
 import { AppLogger, Metrics, requestObservability } from '@iip/platform-observability';
 
 export interface HttpSetupOptions {
@@ -38,6 +38,7 @@ export function setupHttp(app: INestApplication, options: HttpSetupOptions): voi
   app.use(express.urlencoded({ extended: false, limit: options.jsonLimit ?? '256kb', parameterLimit: 50 }));
   if (textTypes.length > 0) app.use(express.text({ type: textTypes, limit: options.textLimit ?? '20mb' }));
   app.use(expressProblemHandler(options.logger));
+  app.useGlobalPipes(strictValidationPipe());
   (app.getHttpAdapter().getInstance() as express.Express).disable('x-powered-by');
 
   if (options.openApi) {
