@@ -25,8 +25,7 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts', '<rootDir>/apps/**/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/platform/testing/src/global-setup.ts',
       globalTeardown: '<rootDir>/libs/platform/testing/src/global-teardown.ts',
-      setupFiles: ['reflect-metadata'],
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/libs/platform/testing/src/jest-integration-setup.ts'],
     },
   ],
 };

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { written } from '@iip/platform-database';
 import { Principal, TenantRelation, canManage, relationTo } from '@iip/platform-auth';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { TENANCY_DATA_SOURCE, TenantsRepository } from '../tenants/tenants.repository';
@@ -36,7 +37,7 @@ export class AccessService {
     const grantee = await this.tenantRows.findById(granteeId);
     if (!grantee) throw TenancyError.tenantNotFound(granteeId);
     await this.repo.upsert({ grantorId, granteeId, dataScope }, ['grantorId', 'granteeId', 'dataScope']);
-    return (await this.repo.findOneBy({ grantorId, granteeId, dataScope }))!;
+    return written(await this.repo.findOneBy({ grantorId, granteeId, dataScope }), 'grant');
   }
 
   async revoke(actor: Principal, grantorId: string, granteeId: string, dataScope: string): Promise<void> {

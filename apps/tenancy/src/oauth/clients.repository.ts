@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { written } from '@iip/platform-database';
 import { TENANCY_DATA_SOURCE } from '../tenants/tenants.repository';
 import { OAuthClientEntity } from './oauth-client.entity';
 
@@ -17,7 +18,7 @@ export class ClientsRepository {
 
   async insert(client: OAuthClientEntity, manager?: EntityManager): Promise<OAuthClientEntity> {
     await this.repo(manager).insert(client);
-    return (await this.repo(manager).findOneBy({ clientId: client.clientId }))!;
+    return written(await this.repo(manager).findOneBy({ clientId: client.clientId }), 'client');
   }
 
   listForTenant(tenantId: string, limit: number, after?: { createdAt: string; clientId: string }): Promise<OAuthClientEntity[]> {

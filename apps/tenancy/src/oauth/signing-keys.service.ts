@@ -70,7 +70,9 @@ export class SigningKeysService {
     } else if (!this.keyWithStatus('next')) {
       await this.dataSource.transaction(async (manager) => {
         await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['iip-tenancy:signing-key-rotation']);
-        const [{ count }] = await manager.query(`SELECT count(*)::int AS count FROM signing_keys WHERE status = 'next'`);
+        const [{ count }]: { count: number }[] = await manager.query(
+          `SELECT count(*)::int AS count FROM signing_keys WHERE status = 'next'`,
+        );
         if (count === 0) await this.insertNewKey(manager, 'next');
       });
       await this.reload();

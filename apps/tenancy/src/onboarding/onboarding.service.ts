@@ -3,8 +3,9 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { written } from '@iip/platform-database';
 import { Principal, TenantRef } from '@iip/platform-auth';
-import { DomainError, flattenValidationErrors } from '@iip/platform-errors';
+import { isDomainError, flattenValidationErrors } from '@iip/platform-errors';
 import { DEFAULT_PAGE_SIZE, Page, decodeCursor, encodeCursor } from '@iip/platform-http';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { CreateTenantDto } from '../tenants/dto/tenant.dto';
@@ -94,7 +95,7 @@ export class OnboardingService {
       finishedAt: null,
     });
     await this.dataSource.transaction((manager) => this.jobs.insertJob(manager, job, rows));
-    return (await this.jobs.findJob(job.id))!;
+    return written(await this.jobs.findJob(job.id), 'onboarding job');
   }
 
   async getJob(actor: Principal, id: string): Promise<OnboardingJobEntity> {
@@ -136,7 +137,7 @@ export class OnboardingService {
     return this.dataSource.transaction(async (manager) => {
       const row = await this.jobs.claimNextRow(manager, jobId);
       if (!row) return false;
-      const job = (await this.jobs.findJob(jobId, manager))!;
+      const job = written(await this.jobs.findJob(jobId, manager), 'onboarding job');
       const creator = await this.tenantRows.findById(job.createdByTenant, manager);
       const outcome = creator
         ? await this.applyRow(manager, tenantRef(creator), job.parentId, row)
@@ -181,7 +182,7 @@ export class OnboardingService {
       const tenant = await this.tenants.onboardInTransaction(manager, actor, parentId, dto);
       return { status: 'created' as const, tenantId: tenant.id };
     } catch (err) {
-      if (err instanceof DomainError) return { status: 'failed' as const, errorCode: err.code, errorMessage: err.message };
+      if (isDomainError(err)) return { status: 'failed' as const, errorCode: err.code, errorMessage: err.message };
       throw err;
     }
   }

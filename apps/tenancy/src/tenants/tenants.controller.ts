@@ -4,7 +4,7 @@ import { CurrentPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { Page, PageQuery } from '@iip/platform-http';
 import { Scopes } from '../oauth/scopes';
 import { CreateTenantDto, SuspendTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
-import { TenantsService, viewOf } from './tenants.service';
+import { TenantsService } from './tenants.service';
 
 const uuid = new ParseUUIDPipe({ version: undefined });
 
@@ -18,7 +18,7 @@ export class TenantsController {
   @RequireScopes(Scopes.TenantsWrite)
   @ApiOperation({ summary: "Onboard a tenant under the caller's tenant (or under parentId)" })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateTenantDto): Promise<TenantView> {
-    return viewOf(principal.tenant, await this.tenants.onboard(principal.tenant, body))!;
+    return this.tenants.view(principal.tenant, await this.tenants.onboard(principal.tenant, body));
   }
 
   @Get(':id')
@@ -47,7 +47,7 @@ export class TenantsController {
     @Param('id', uuid) id: string,
     @Body() body: UpdateTenantDto,
   ): Promise<TenantView> {
-    return viewOf(principal.tenant, await this.tenants.update(principal.tenant, id, body))!;
+    return this.tenants.view(principal.tenant, await this.tenants.update(principal.tenant, id, body));
   }
 
   @Post(':id/suspend')
@@ -59,7 +59,7 @@ export class TenantsController {
     @Param('id', uuid) id: string,
     @Body() body: SuspendTenantDto,
   ): Promise<TenantView> {
-    return viewOf(principal.tenant, await this.tenants.suspend(principal.tenant, id, body))!;
+    return this.tenants.view(principal.tenant, await this.tenants.suspend(principal.tenant, id, body));
   }
 
   @Post(':id/reactivate')
@@ -67,6 +67,6 @@ export class TenantsController {
   @RequireScopes(Scopes.TenantsWrite)
   @ApiOperation({ summary: 'Lift a suspension' })
   async reactivate(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string): Promise<TenantView> {
-    return viewOf(principal.tenant, await this.tenants.reactivate(principal.tenant, id))!;
+    return this.tenants.view(principal.tenant, await this.tenants.reactivate(principal.tenant, id));
   }
 }

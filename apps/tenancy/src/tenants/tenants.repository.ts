@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { written } from '@iip/platform-database';
 import { TenantEntity } from './tenant.entity';
 
 export const TENANCY_DATA_SOURCE = Symbol('TENANCY_DATA_SOURCE');
@@ -32,7 +33,7 @@ export class TenantsRepository {
 
   async insert(manager: EntityManager, tenant: TenantEntity): Promise<TenantEntity> {
     await this.repo(manager).insert(tenant);
-    return (await this.findById(tenant.id, manager))!;
+    return written(await this.findById(tenant.id, manager), 'tenant');
   }
 
   async save(manager: EntityManager, tenant: TenantEntity): Promise<TenantEntity> {

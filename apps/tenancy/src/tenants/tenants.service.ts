@@ -81,6 +81,13 @@ export class TenantsService {
     });
   }
 
+  /** The actor's view of a tenant it was allowed to load or change. */
+  view(actor: TenantRef, tenant: TenantEntity): TenantView {
+    const v = viewOf(actor, tenant);
+    if (!v) throw TenancyError.tenantNotFound(tenant.id);
+    return v;
+  }
+
   /** Loads a tenant the actor may see, or answers "not found" so existence does not leak. */
   async getVisible(actor: TenantRef, id: string, manager?: EntityManager): Promise<TenantEntity> {
     const tenant = await this.tenants.findById(id, manager);
@@ -89,7 +96,7 @@ export class TenantsService {
   }
 
   async get(actor: TenantRef, id: string): Promise<TenantView> {
-    return viewOf(actor, await this.getVisible(actor, id))!;
+    return this.view(actor, await this.getVisible(actor, id));
   }
 
   async onboard(actor: TenantRef, input: CreateTenantDto): Promise<TenantEntity> {

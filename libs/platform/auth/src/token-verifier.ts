@@ -82,7 +82,7 @@ function toPrincipal(payload: JWTPayload): Principal {
   }
   return {
     clientId: sub,
-    tenant: { id: tid, kind: tkind as TenantKind, path: tpath as string[] },
+    tenant: { id: tid, kind: tkind as TenantKind, path: tpath },
     scopes: new Set(scope.split(' ').filter(Boolean)),
     tokenId: typeof jti === 'string' ? jti : undefined,
     expiresAt: exp as number,

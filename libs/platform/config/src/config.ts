@@ -79,7 +79,7 @@ export function loadConfig<S extends z.ZodRawShape>(shape: S, env: EnvSource = p
       }),
     );
   }
-  return result.data as z.infer<z.ZodObject<S>>;
+  return result.data;
 }
 
 /** Returns a copy of `config` with secret values replaced, safe to log. */

@@ -1,11 +1,11 @@
 import { Client } from 'pg';
-import { DataSource, EntityManager, EntitySchema, MigrationInterface } from 'typeorm';
+import { DataSource, DataSourceOptions, EntityManager, MigrationInterface } from 'typeorm';
 
 export interface ServiceDataSourceOptions {
   url: string;
   /** The PostgreSQL schema this service owns; it touches no other. */
   schema: string;
-  entities: (Function | EntitySchema)[];
+  entities: DataSourceOptions['entities'];
   migrations: (new () => MigrationInterface)[];
   poolSize?: number;
   applicationName?: string;
@@ -76,6 +76,12 @@ export async function migrate(dataSource: DataSource, schema: string): Promise<s
 /** Runs `work` in one transaction: the state change and its outbox event commit together. */
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   return dataSource.transaction('READ COMMITTED', work);
+}
+
+/** The row a statement just wrote: its absence is a bug, not a user error. */
+export function written<T>(row: T | null | undefined, what: string): T {
+  if (row === null || row === undefined) throw new Error(`${what} was written but cannot be read back`);
+  return row;
 }
 
 /** True for a PostgreSQL unique-constraint violation, optionally on a given constraint. */

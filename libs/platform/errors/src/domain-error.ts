@@ -23,6 +23,11 @@ export abstract class DomainError<C extends string = string> extends Error {
   abstract kafkaDisposition(): KafkaDisposition;
 }
 
+/** Narrows to a domain error with a string code (`instanceof` alone yields `DomainError<any>`). */
+export function isDomainError(err: unknown): err is DomainError<string> {
+  return err instanceof DomainError;
+}
+
 /** Fails to compile when a switch over a code enum misses a member. */
 export function assertNever(value: never): never {
   throw new Error(`Unhandled case: ${String(value)}`);

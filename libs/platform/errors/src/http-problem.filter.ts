@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { DomainError } from './domain-error';
+import { isDomainError } from './domain-error';
 import { PROBLEM_CONTENT_TYPE, ProblemDetails, problem } from './problem';
 import { RequestValidationError } from './validation';
 
@@ -10,7 +10,7 @@ interface ErrorLogger {
 
 /** Turns anything thrown while serving HTTP into RFC 7807 problem+json. */
 export function toProblem(err: unknown): ProblemDetails {
-  if (err instanceof DomainError) {
+  if (isDomainError(err)) {
     return problem(err.httpStatus(), err.code, err.message, err.details ? { details: err.details } : {});
   }
   if (err instanceof RequestValidationError) {
@@ -71,6 +71,7 @@ function bodyParserProblem(err: unknown): ProblemDetails | undefined {
     case 'request.size.invalid':
     case 'stream.encoding.set':
       return problem(400, 'BAD_REQUEST', e.message);
+    case undefined:
     default:
       return typeof e.status === 'number' && e.status >= 400 && e.status < 500
         ? problem(e.status, httpCode(e.status), e.message)

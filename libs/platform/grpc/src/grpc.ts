@@ -14,7 +14,7 @@ import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { GrpcOptions, RpcException, Transport } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { Observable, catchError, tap, throwError } from 'rxjs';
-import { DomainError, HttpProblemFilter, RequestValidationError } from '@iip/platform-errors';
+import { isDomainError, HttpProblemFilter, RequestValidationError } from '@iip/platform-errors';
 import { AppLogger, LOGGER, Metrics, REQUEST_ID_HEADER, normaliseRequestId, runWithRequestContext } from '@iip/platform-observability';
 
 export interface GrpcServerSettings {
@@ -54,9 +54,9 @@ export function toRpcError(err: unknown): { code: GrpcStatus; message: string } 
   if (err instanceof RpcException) {
     const e = err.getError();
     if (typeof e === 'object' && e !== null && 'code' in e) return e as { code: GrpcStatus; message: string };
-    return { code: GrpcStatus.UNKNOWN, message: String(e) };
+    return { code: GrpcStatus.UNKNOWN, message: typeof e === 'string' ? e : 'unknown error' };
   }
-  if (err instanceof DomainError) return { code: err.grpcStatus(), message: `${err.code}: ${err.message}` };
+  if (isDomainError(err)) return { code: err.grpcStatus(), message: `${err.code}: ${err.message}` };
   if (err instanceof RequestValidationError) {
     return { code: GrpcStatus.INVALID_ARGUMENT, message: err.fieldErrors.map((f) => `${f.field}: ${f.message}`).join('; ') };
   }

@@ -53,5 +53,5 @@ export function parseEnvelope(value: Buffer | null): EventEnvelope {
       'the message is not an event envelope: ' + result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; '),
     );
   }
-  return result.data as EventEnvelope;
+  return result.data;
 }

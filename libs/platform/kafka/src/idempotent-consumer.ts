@@ -1,6 +1,6 @@
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DataSource, EntityManager } from 'typeorm';
-import { DomainError } from '@iip/platform-errors';
+import { isDomainError } from '@iip/platform-errors';
 import { REQUEST_ID_HEADER, normaliseRequestId, runWithRequestContext } from '@iip/platform-observability';
 import { EventEnvelope, MalformedEnvelopeError, parseEnvelope } from './envelope';
 import { TopicProvisioner, dlqTopicOf } from './kafka-client';
@@ -38,7 +38,7 @@ export interface IdempotentConsumerOptions {
 /** Decides what a failure means: a domain error knows; a malformed message never heals; the rest may. */
 export function dispositionOf(err: unknown): 'retry' | 'dead-letter' {
   if (err instanceof MalformedEnvelopeError) return 'dead-letter';
-  if (err instanceof DomainError) return err.kafkaDisposition();
+  if (isDomainError(err)) return err.kafkaDisposition();
   return 'retry';
 }
 
@@ -85,20 +85,15 @@ export class IdempotentConsumer {
     await this.dlqProducer.disconnect().catch(() => undefined);
   }
 
-  private async processBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    commitOffsetsIfNecessary,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!payload.isRunning() || payload.isStale()) break;
       const requestId = normaliseRequestId(headerValue(message.headers, REQUEST_ID_HEADER));
       await runWithRequestContext(requestId, () => this.processMessage(batch.topic, batch.partition, message, heartbeat));
-      resolveOffset(message.offset);
-      await commitOffsetsIfNecessary();
+      payload.resolveOffset(message.offset);
+      await payload.commitOffsetsIfNecessary();
       await heartbeat();
     }
   }
@@ -116,7 +111,7 @@ export class IdempotentConsumer {
     for (let attempt = 1; ; attempt++) {
       try {
         const applied = await this.dataSource.transaction(async (manager) => {
-          const inserted: unknown[] = await manager.query(
+          const inserted: { event_id: string }[] = await manager.query(
             'INSERT INTO processed_events (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id',
             [this.options.groupId, event.id],
           );
@@ -146,7 +141,7 @@ export class IdempotentConsumer {
   /** Never drops a message silently: if the DLQ cannot be written, the batch fails and is redelivered. */
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, err: unknown, attempts: number): Promise<void> {
     const error = err instanceof Error ? err : new Error(String(err));
-    const code = err instanceof DomainError ? err.code : error.name;
+    const code: string = isDomainError(err) ? err.code : error.name;
     await this.dlqProducer.send({
       topic: dlqTopicOf(topic),
       acks: -1,

@@ -34,7 +34,8 @@ export function createKafka(settings: KafkaSettings, logger: KafkaLogger): Kafka
           return logger.warn(fields, message);
         case logLevel.INFO:
           return logger.info(fields, message);
-        default:
+        case logLevel.DEBUG:
+        case logLevel.NOTHING:
           return logger.debug(fields, message);
       }
     },

@@ -118,18 +118,17 @@ export class OutboxRelay {
     await runner.connect();
     try {
       await runner.startTransaction();
-      const [{ locked }] = await runner.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [
         `iip-outbox:${this.options.schema}`,
-      ]);
+      ])) as { locked: boolean }[];
       if (!locked) {
         await runner.rollbackTransaction();
         return 0;
       }
-      const rows: { seq: string; topic: string; message_key: string; envelope: EventEnvelope; headers: Record<string, string> }[] =
-        await runner.query(
-          'SELECT seq, topic, message_key, envelope, headers FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
-          [batchSize],
-        );
+      const rows = (await runner.query(
+        'SELECT seq, topic, message_key, envelope, headers FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
+        [batchSize],
+      )) as { seq: string; topic: string; message_key: string; envelope: EventEnvelope; headers: Record<string, string> }[];
       if (rows.length === 0) {
         await runner.rollbackTransaction();
         return 0;

@@ -20,7 +20,7 @@ export function redisHealth(redis: Redis): HealthIndicator {
     name: 'redis',
     async check() {
       const pong = await redis.ping();
-      if (pong !== 'PONG') throw new Error(`unexpected PING answer ${pong}`);
+      if (pong !== 'PONG') throw new Error(`unexpected PING answer ${String(pong)}`);
     },
   };
 }

@@ -26,6 +26,7 @@ export class TopicProbe {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({
+      // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs wants a promise-returning handler
       eachMessage: async ({ topic, partition, message }) => {
         this.messages.push({
           topic,

@@ -17,7 +17,7 @@ export interface TestEnvironment {
   cleanup(): Promise<void>;
 }
 
-export async function createTestEnvironment(label: string): Promise<TestEnvironment> {
+export function createTestEnvironment(label: string): Promise<TestEnvironment> {
   const id = `${label
     .replace(/[^a-z0-9]/gi, '')
     .toLowerCase()
@@ -31,7 +31,7 @@ export async function createTestEnvironment(label: string): Promise<TestEnvironm
   const topicPrefix = `t_${id}.`;
   const kafkaBrokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 
-  return {
+  return Promise.resolve({
     id,
     databaseUrl: databaseUrl.toString(),
     redisUrl,
@@ -74,7 +74,7 @@ export async function createTestEnvironment(label: string): Promise<TestEnvironm
       }
       await deleteTopicsWithPrefix(kafkaBrokers, topicPrefix).catch(() => undefined);
     },
-  };
+  });
 }
 
 async function deleteTopicsWithPrefix(brokers: string, prefix: string): Promise<void> {
