@@ -27,6 +27,14 @@ import { TenantEntity } from './tenants/tenant.entity';
 import { TenantsService } from './tenants/tenants.service';
 
 export const TENANCY_SCHEMA = 'tenancy';
+export const TENANCY_ENTITIES = [
+  TenantEntity,
+  OAuthClientEntity,
+  SigningKeyEntity,
+  OnboardingJobEntity,
+  OnboardingJobRowEntity,
+  DataGrantEntity,
+];
 
 export interface RunningTenancy {
   app: INestApplication;
@@ -66,7 +74,7 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
     const dataSource = createServiceDataSource({
       url: config.DATABASE_URL,
       schema: TENANCY_SCHEMA,
-      entities: [TenantEntity, OAuthClientEntity, SigningKeyEntity, OnboardingJobEntity, OnboardingJobRowEntity, DataGrantEntity],
+      entities: TENANCY_ENTITIES,
       migrations: tenancyMigrations,
       poolSize: config.DATABASE_POOL_SIZE,
     });

@@ -21,8 +21,21 @@ export class ClientsRepository {
     return written(await this.repo(manager).findOneBy({ clientId: client.clientId }), 'client');
   }
 
-  listForTenant(tenantId: string, limit: number, after?: { createdAt: string; clientId: string }): Promise<OAuthClientEntity[]> {
-    const qb = this.repo()
+  /** Runs `work` in a transaction holding a named advisory lock. */
+  withLock<T>(name: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [name]);
+      return work(manager);
+    });
+  }
+
+  listForTenant(
+    tenantId: string,
+    limit: number,
+    after?: { createdAt: string; clientId: string },
+    manager?: EntityManager,
+  ): Promise<OAuthClientEntity[]> {
+    const qb = this.repo(manager)
       .createQueryBuilder('c')
       .where('c.tenant_id = :tenantId', { tenantId })
       .orderBy('c.created_at', 'ASC')

@@ -113,12 +113,16 @@ export class ClientsService {
       }
       return { clientId: given.clientId };
     }
-    const current = await this.clients.listForTenant(platformTenantId, 1);
-    if (current.length > 0) return { clientId: current[0].clientId };
     const secret = generateSecret();
-    const clientId = newClientId();
-    await this.clients.insert(this.operatorEntity(platformTenantId, clientId, await hashSecret(secret), scopes));
-    return { clientId, generatedSecret: secret };
+    const secretHash = await hashSecret(secret);
+    return this.clients.withLock('iip-tenancy:operator-client', async (manager) => {
+      // Instances starting together: only the first creates the client.
+      const current = await this.clients.listForTenant(platformTenantId, 1, undefined, manager);
+      if (current.length > 0) return { clientId: current[0].clientId };
+      const clientId = newClientId();
+      await this.clients.insert(this.operatorEntity(platformTenantId, clientId, secretHash, scopes), manager);
+      return { clientId, generatedSecret: secret };
+    });
   }
 
   private operatorEntity(tenantId: string, clientId: string, secretHash: string, scopes: readonly string[]) {

@@ -42,6 +42,13 @@ describe('loadConfig', () => {
     expect(JSON.stringify(redactConfig(cfg))).not.toContain('a-very-long-secret-value');
   });
 
+  it('hides passwords inside connection URLs when logging', () => {
+    const cfg = loadConfig(shape, { DATABASE_URL: 'postgres://iip:hunter2@db:5432/iip', SIGNING_SECRET: 'x'.repeat(16) });
+    const shown = JSON.stringify(redactConfig(cfg));
+    expect(shown).not.toContain('hunter2');
+    expect(shown).toContain('postgres://iip:***@db:5432/iip');
+  });
+
   it('treats an empty value as unset', () => {
     expect(loadConfig(shape, { HTTP_PORT: '', SIGNING_SECRET: 'x'.repeat(16) }).HTTP_PORT).toBe(3100);
   });

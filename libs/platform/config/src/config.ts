@@ -85,8 +85,21 @@ export function loadConfig<S extends z.ZodRawShape>(shape: S, env: EnvSource = p
 /** Returns a copy of `config` with secret values replaced, safe to log. */
 export function redactConfig<T extends Record<string, unknown>>(config: T): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) out[k] = secretKeys.has(k) ? '[secret]' : v;
+  for (const [k, v] of Object.entries(config)) out[k] = secretKeys.has(k) ? '[secret]' : typeof v === 'string' ? redactUrlPassword(v) : v;
   return out;
+}
+
+/** Connection URLs may carry a password (postgres://user:pass@host): keep the rest, hide that. */
+export function redactUrlPassword(value: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+  try {
+    const url = new URL(value);
+    if (!url.password) return value;
+    url.password = '***';
+    return url.toString();
+  } catch {
+    return value;
+  }
 }
 
 /** Loads the config or stops the process with a message naming the variable. */

@@ -1,11 +1,16 @@
 /** A dependency whose reachability decides readiness. */
 export interface HealthIndicator {
   readonly name: string;
+  /**
+   * A critical dependency being down makes the instance unready (503). A non-critical one
+   * (Kafka, behind the outbox) only degrades it: writes still succeed and events wait.
+   */
+  readonly critical?: boolean;
   check(): Promise<void>;
 }
 
 export interface ReadinessReport {
-  status: 'ok' | 'error';
+  status: 'ok' | 'degraded' | 'error';
   checks: Record<string, { status: 'up' | 'down'; error?: string; latencyMs: number }>;
 }
 
@@ -34,7 +39,8 @@ export class HealthRegistry {
         }
       }),
     );
-    const status = Object.values(checks).every((c) => c.status === 'up') ? 'ok' : 'error';
+    const down = this.indicators.filter((i) => checks[i.name]?.status === 'down');
+    const status = down.length === 0 ? 'ok' : down.some((i) => i.critical !== false) ? 'error' : 'degraded';
     return { status, checks };
   }
 }

@@ -22,7 +22,7 @@ class HealthController {
   @Get('health/ready')
   async ready(@Res() res: Response) {
     const report = await this.health.readiness();
-    res.status(report.status === 'ok' ? 200 : 503).json(report);
+    res.status(report.status === 'error' ? 503 : 200).json(report);
   }
 }
 

@@ -1,0 +1,12 @@
+// The services `npm start` runs, in start order. Add a line here when a service lands.
+export const SERVICES = [
+  {
+    name: 'tenancy',
+    httpPortVar: 'TENANCY_HTTP_PORT',
+    httpPort: 3100,
+    grpcPortVar: 'TENANCY_GRPC_PORT',
+    grpcPort: 50100,
+    main: 'dist/apps/tenancy/src/main.js',
+    migrate: 'dist/apps/tenancy/src/migrate.js',
+  },
+];
