@@ -27,7 +27,7 @@ async function* sources(dir) {
 export async function build() {
   await rm(out, { recursive: true, force: true });
   const files = [];
-  for (const top of ['apps', 'libs']) for await (const f of sources(join(root, top))) files.push(f);
+  for (const top of ['apps', 'libs', 'bench']) for await (const f of sources(join(root, top))) files.push(f);
   const started = Date.now();
   await Promise.all(
     files.map(async (file) => {

@@ -49,6 +49,19 @@ export interface RunningTenancy {
   close(): Promise<void>;
 }
 
+/** Creates the database if missing and connects to tenancy's schema (migrations need poolSize ≥ 2). */
+export async function openTenancyDatabase(url: string, poolSize: number): Promise<DataSource> {
+  await ensureDatabase(url);
+  const dataSource = createServiceDataSource({
+    url,
+    schema: TENANCY_SCHEMA,
+    entities: TENANCY_ENTITIES,
+    migrations: tenancyMigrations,
+    poolSize,
+  });
+  return dataSource.initialize();
+}
+
 /** Builds, migrates and starts tenancy: used by main.ts and by the tests alike. */
 export async function startTenancy(config: TenancyConfig, options: { logger?: AppLogger } = {}): Promise<RunningTenancy> {
   const logger = options.logger ?? createLogger('tenancy', config.LOG_LEVEL);
@@ -70,15 +83,7 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
   }
 
   async function assemble(): Promise<RunningTenancy> {
-    await ensureDatabase(config.DATABASE_URL);
-    const dataSource = createServiceDataSource({
-      url: config.DATABASE_URL,
-      schema: TENANCY_SCHEMA,
-      entities: TENANCY_ENTITIES,
-      migrations: tenancyMigrations,
-      poolSize: config.DATABASE_POOL_SIZE,
-    });
-    await dataSource.initialize();
+    const dataSource = await openTenancyDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
     closers.push(() => dataSource.destroy());
     const applied = await migrate(dataSource, TENANCY_SCHEMA);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');

@@ -45,7 +45,7 @@ describe('bulk onboarding of subsidiaries and park members', () => {
     const items: { line: number; status: string; tenantId: string | null; error: { code: string } | null }[] = [];
     let cursor: string | null = null;
     do {
-      const res = await request(app.httpUrl)
+      const res: request.Response = await request(app.httpUrl)
         .get(`/v1/onboarding-jobs/${jobId}/results?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
         .auth(groupToken, { type: 'bearer' });
       expect(res.status).toBe(200);

@@ -4,6 +4,7 @@ import { IsUUID, Matches } from 'class-validator';
 import { CurrentPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { SCOPE_PATTERN, Scopes } from '../oauth/scopes';
 import { AccessService } from './access.service';
+import { DataGrantEntity } from './data-grant.entity';
 
 export class CreateGrantDto {
   @ApiProperty() @IsUUID() granteeTenantId!: string;
@@ -19,6 +20,13 @@ interface GrantView {
   createdAt: string;
 }
 
+const grantView = (g: DataGrantEntity): GrantView => ({
+  grantorTenantId: g.grantorId,
+  granteeTenantId: g.granteeId,
+  dataScope: g.dataScope,
+  createdAt: g.createdAt.toISOString(),
+});
+
 @ApiTags('grants')
 @ApiBearerAuth()
 @Controller('v1/tenants/:tenantId/grants')
@@ -33,22 +41,13 @@ export class GrantsController {
     @Param('tenantId', ParseUUIDPipe) tenantId: string,
     @Body() body: CreateGrantDto,
   ): Promise<GrantView> {
-    const g = await this.grants.grant(p, tenantId, body.granteeTenantId, body.dataScope);
-    return { grantorTenantId: g.grantorId, granteeTenantId: g.granteeId, dataScope: g.dataScope, createdAt: g.createdAt.toISOString() };
+    return grantView(await this.grants.grant(p, tenantId, body.granteeTenantId, body.dataScope));
   }
 
   @Get()
   @RequireScopes(Scopes.TenantsRead)
   async list(@CurrentPrincipal() p: Principal, @Param('tenantId', ParseUUIDPipe) tenantId: string): Promise<{ items: GrantView[] }> {
-    const rows = await this.grants.list(p, tenantId);
-    return {
-      items: rows.map((g) => ({
-        grantorTenantId: g.grantorId,
-        granteeTenantId: g.granteeId,
-        dataScope: g.dataScope,
-        createdAt: g.createdAt.toISOString(),
-      })),
-    };
+    return { items: (await this.grants.list(p, tenantId)).map(grantView) };
   }
 
   @Delete(':granteeTenantId/:dataScope')
