@@ -58,10 +58,11 @@ async function main(): Promise<void> {
       },
       body: 'grant_type=client_credentials',
     });
+    if (tokenRes.status !== 200) throw new Error(`token request answered ${tokenRes.status}: ${await tokenRes.text()}`);
     const { access_token: token } = (await tokenRes.json()) as { access_token: string };
     const auth = { authorization: `Bearer ${token}` };
     const check = await fetch(`${base}/v1/whoami`, { headers: auth });
-    if (check.status !== 200) throw new Error(`protected route answered ${check.status}`);
+    if (check.status !== 200) throw new Error(`protected route answered ${check.status}: ${await check.text()}`);
 
     console.log(
       `tenancy bench: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s per route, alternating; 2-core machine, server and load generator share it`,

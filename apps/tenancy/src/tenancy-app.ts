@@ -172,9 +172,8 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
       { inheritAppConfig: true },
     );
 
-    await app.startAllMicroservices();
-    await app.listen(config.TENANCY_HTTP_PORT, config.TENANCY_HOST);
-
+    // The platform tenant and operator client exist before the first request can arrive.
+    await app.init();
     const platform = await app.get(TenantsService).ensurePlatformTenant(config.PLATFORM_TENANT_NAME, config.PLATFORM_CREDIT_CODE);
     const operator = await app
       .get(ClientsService)
@@ -186,6 +185,8 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
           : undefined,
       );
 
+    await app.startAllMicroservices();
+    await app.listen(config.TENANCY_HTTP_PORT, config.TENANCY_HOST);
     relay.start();
     closers.push(() => relay.stop());
     const rotation = setInterval(() => {
