@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Admin } from 'kafkajs';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { Topics } from '@iip/contracts';
@@ -28,6 +29,7 @@ describe('tenancy keeps writing while Kafka is down and loses nothing', () => {
   let observerDb: DataSource;
   let consumer: IdempotentConsumer | undefined;
   let probe: TopicProbe | undefined;
+  let observerAdmin: Admin | undefined;
 
   beforeAll(async () => {
     await broker.startKafka({ port, dataDir });
@@ -37,6 +39,7 @@ describe('tenancy keeps writing while Kafka is down and loses nothing', () => {
 
   afterAll(async () => {
     await consumer?.stop();
+    await observerAdmin?.disconnect();
     await probe?.stop();
     await observerDb?.destroy();
     await app?.close();
@@ -91,7 +94,7 @@ describe('tenancy keeps writing while Kafka is down and loses nothing', () => {
       kafka,
       observerDb,
       createIdempotentProducer(kafka),
-      new TopicProvisioner(kafka.admin(), { partitions: 2, replicationFactor: 1 }),
+      new TopicProvisioner((observerAdmin = kafka.admin()), { partitions: 2, replicationFactor: 1 }),
       silent,
       {
         groupId: `${env.topicPrefix}observer`,

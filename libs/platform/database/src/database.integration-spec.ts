@@ -3,8 +3,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 import { createTestEnvironment, TestEnvironment } from '@iip/platform-testing';
 import { createServiceDataSource, ensureDatabase, inTransaction, isUniqueViolation, migrate } from './database';
 
-class CreateThings1 implements MigrationInterface {
-  name = 'CreateThings1';
+class CreateThings1700000000000 implements MigrationInterface {
+  name = 'CreateThings1700000000000';
   async up(q: QueryRunner) {
     await q.query('CREATE TABLE sample.things (id int PRIMARY KEY, name text UNIQUE)');
   }
@@ -26,12 +26,18 @@ describe('database helpers against real PostgreSQL', () => {
   it('creates the database once, migrates under a lock from several instances, and commits or rolls back together', async () => {
     await Promise.all([ensureDatabase(env.databaseUrl), ensureDatabase(env.databaseUrl)]);
     const sources = [0, 1, 2].map(() =>
-      createServiceDataSource({ url: env.databaseUrl, schema: 'sample', entities: [], migrations: [CreateThings1], poolSize: 2 }),
+      createServiceDataSource({
+        url: env.databaseUrl,
+        schema: 'sample',
+        entities: [],
+        migrations: [CreateThings1700000000000],
+        poolSize: 2,
+      }),
     );
     await Promise.all(sources.map((s) => s.initialize()));
     try {
       const applied = await Promise.all(sources.map((s) => migrate(s, 'sample')));
-      expect(applied.flat()).toEqual(['CreateThings1']);
+      expect(applied.flat()).toEqual(['CreateThings1700000000000']);
 
       const [ds] = sources;
       const failure = await inTransaction(ds, async (m) => {

@@ -56,8 +56,10 @@ export async function ensureDatabase(url: string): Promise<void> {
       try {
         await client.query(`CREATE DATABASE "${name}"`);
       } catch (err) {
-        // Another process may have created it between the check and the create.
-        if ((err as { code?: string }).code !== '42P04') throw err;
+        // Another process may have created it between the check and the create: PostgreSQL
+        // answers 42P04 (duplicate_database) or, when both commit at once, 23505 on pg_database.
+        const code = (err as { code?: string }).code;
+        if (code !== '42P04' && code !== '23505') throw err;
       }
     }
   } finally {

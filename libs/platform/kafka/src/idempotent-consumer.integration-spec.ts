@@ -1,4 +1,4 @@
-import { Kafka } from 'kafkajs';
+import { Admin, Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@iip/platform-errors';
 import { createServiceDataSource, ensureDatabase } from '@iip/platform-database';
@@ -28,6 +28,7 @@ describe('IdempotentConsumer against real Kafka and PostgreSQL', () => {
   let dataSource: DataSource;
   let kafka: Kafka;
   let provisioner: TopicProvisioner;
+  let admin: Admin;
   const consumers: IdempotentConsumer[] = [];
   const probes: TopicProbe[] = [];
 
@@ -45,12 +46,14 @@ describe('IdempotentConsumer against real Kafka and PostgreSQL', () => {
       { brokers: [env.kafkaBrokers], clientId: 'consumer-spec', topicPrefix: env.topicPrefix, partitions: 1, replicationFactor: 1 },
       silent,
     );
-    provisioner = new TopicProvisioner(kafka.admin(), { partitions: 1, replicationFactor: 1 });
+    admin = kafka.admin();
+    provisioner = new TopicProvisioner(admin, { partitions: 1, replicationFactor: 1 });
   });
 
   afterAll(async () => {
     for (const c of consumers) await c.stop();
     for (const p of probes) await p.stop();
+    await admin?.disconnect();
     await dataSource?.destroy();
     await env?.cleanup();
   });
