@@ -75,14 +75,20 @@ export default defineConfig(
         'error',
         {
           enforceBuildableLibDependency: false,
-          allow: [],
+          // The only app entry points anyone may import: each service's test support, for the
+          // cross-service e2e project (tagged type:e2e, constrained below).
+          allow: ['@iip/tenancy-testing', '@iip/identifier-testing'],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:platform', 'type:contracts', 'type:util'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:platform', 'type:contracts', 'type:util'] },
             { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:util'] },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            // Cross-service e2e specs start several services as a partner would meet them.
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:app', 'type:platform', 'type:contracts', 'type:util'] },
+            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:tenancy', 'scope:identifier', 'scope:shared'] },
             { sourceTag: 'scope:tenancy', onlyDependOnLibsWithTags: ['scope:tenancy', 'scope:shared'] },
+            { sourceTag: 'scope:identifier', onlyDependOnLibsWithTags: ['scope:identifier', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],
         },

@@ -10,6 +10,8 @@ const common = {
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] },
   moduleNameMapper: {
     '^@iip/contracts$': '<rootDir>/libs/contracts/src/index.ts',
+    // Test support of each service, for the cross-service e2e project (apps/e2e).
+    '^@iip/(tenancy|identifier)-testing$': '<rootDir>/apps/$1/test/support.ts',
     '^@iip/platform-(.*)$': '<rootDir>/libs/platform/$1/src/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/'],

@@ -9,4 +9,13 @@ export const SERVICES = [
     main: 'dist/apps/tenancy/src/main.js',
     migrate: 'dist/apps/tenancy/src/migrate.js',
   },
+  {
+    name: 'identifier',
+    httpPortVar: 'IDENTIFIER_HTTP_PORT',
+    httpPort: 3200,
+    grpcPortVar: 'IDENTIFIER_GRPC_PORT',
+    grpcPort: 50200,
+    main: 'dist/apps/identifier/src/main.js',
+    migrate: 'dist/apps/identifier/src/migrate.js',
+  },
 ];

@@ -35,8 +35,6 @@ export const tenancyEnvSchema = {
     .string()
     .regex(/^\d+(b|kb|mb)$/)
     .default('20mb'),
-  DATABASE_POOL_SIZE: positiveInt(10),
-  OUTBOX_POLL_MS: positiveInt(100),
   ONBOARDING_POLL_MS: positiveInt(1000),
 };
 

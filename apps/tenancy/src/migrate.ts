@@ -1,15 +1,15 @@
 import 'reflect-metadata';
-import { ConfigError } from '@iip/platform-config';
 import { migrate } from '@iip/platform-database';
+import { openServiceDatabase } from '@iip/platform-runtime';
 import { loadTenancyConfig } from './config';
-import { TENANCY_SCHEMA, openTenancyDatabase } from './tenancy-app';
+import { TENANCY_SERVICE } from './tenancy-app';
 
 /** `node dist/apps/tenancy/src/migrate.js`: applies pending migrations and exits. */
 async function main(): Promise<void> {
   const config = loadTenancyConfig();
-  const dataSource = await openTenancyDatabase(config.DATABASE_URL, 2);
+  const dataSource = await openServiceDatabase(TENANCY_SERVICE, config.DATABASE_URL, 2);
   try {
-    const applied = await migrate(dataSource, TENANCY_SCHEMA);
+    const applied = await migrate(dataSource, TENANCY_SERVICE.schema);
     process.stdout.write(applied.length ? `tenancy: applied ${applied.join(', ')}\n` : 'tenancy: schema is up to date\n');
   } finally {
     await dataSource.destroy();
@@ -17,6 +17,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`tenancy migrations failed: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`tenancy migrations failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

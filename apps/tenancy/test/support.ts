@@ -105,3 +105,4 @@ export function tenancyGrpcClient(url: string) {
     close: () => client.close(),
   };
 }
+export type { RunningTenancy } from '../src/tenancy-app';

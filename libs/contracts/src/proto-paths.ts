@@ -14,8 +14,10 @@ export function protoRoot(): string {
 
 export const ProtoFiles = {
   tenancy: 'iip/tenancy/v1/tenancy.proto',
+  identifier: 'iip/identifier/v1/identifier.proto',
 } as const;
 
 export const ProtoPackages = {
   tenancy: 'iip.tenancy.v1',
+  identifier: 'iip.identifier.v1',
 } as const;

@@ -1,6 +1,8 @@
 /** Kafka topic names: `iip.<service>.<aggregate>.v1`. A deployment may prefix them (KAFKA_TOPIC_PREFIX). */
 export const Topics = {
   tenancyTenant: 'iip.tenancy.tenant.v1',
+  identifierIdentifier: 'iip.identifier.identifier.v1',
+  identifierPrefix: 'iip.identifier.prefix.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -8,4 +10,5 @@ export type TopicName = (typeof Topics)[keyof typeof Topics];
 /** The `source` of events each service emits. */
 export const EventSources = {
   tenancy: 'iip.tenancy',
+  identifier: 'iip.identifier',
 } as const;

@@ -7,6 +7,10 @@ export const Scopes = {
   GrantsWrite: 'grants:write',
   AccessCheck: 'access:check',
   KeysRotate: 'keys:rotate',
+  // Defined by the identifier service; issued here like every other scope.
+  IdentifiersWrite: 'identifiers:write',
+  IdentifiersRead: 'identifiers:read',
+  PrefixesWrite: 'prefixes:write',
 } as const;
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scopes);

@@ -4,7 +4,7 @@ import { RpcException } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { Request, Response } from 'express';
 import { problem } from '@iip/platform-errors';
-import { IS_PUBLIC, REQUIRED_SCOPES, attachPrincipal } from './decorators';
+import { IS_PUBLIC, OPTIONAL_AUTH, REQUIRED_SCOPES, attachPrincipal } from './decorators';
 import { Principal } from './principal';
 import { InvalidTokenError, TokenVerifier } from './token-verifier';
 
@@ -23,15 +23,18 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const required = this.reflector.getAllAndOverride<string[]>(REQUIRED_SCOPES, targets) ?? [];
+    const optional = this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets) ?? false;
 
     if (context.getType() === 'rpc') {
       const metadata = context.switchToRpc().getContext<Metadata>();
+      if (optional && metadata.get('authorization').length === 0) return true;
       const principal = await this.authenticate(bearerFrom(metadata.get('authorization')[0]), 'rpc');
       this.checkScopes(principal, required, 'rpc');
       attachPrincipal(metadata, principal);
       return true;
     }
     const req = context.switchToHttp().getRequest<Request>();
+    if (optional && req.headers.authorization === undefined) return true;
     const principal = await this.authenticate(
       bearerFrom(req.headers.authorization),
       'http',

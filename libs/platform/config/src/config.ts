@@ -55,7 +55,13 @@ export const platformEnvSchema = {
   /** Access tokens are verified against tenancy's JWKS; `iss` must match. */
   AUTH_ISSUER: z.string().min(1).default('iip-tenancy'),
   AUTH_JWKS_URL: z.string().url().default('http://127.0.0.1:3100/.well-known/jwks.json'),
+  /** Connections each service instance keeps to PostgreSQL. */
+  DATABASE_POOL_SIZE: positiveInt(10),
+  /** How often the outbox relay looks for events to publish when nothing woke it. */
+  OUTBOX_POLL_MS: positiveInt(100),
 };
+
+export type PlatformConfig = z.infer<z.ZodObject<typeof platformEnvSchema>>;
 
 export type EnvSource = Record<string, string | undefined>;
 

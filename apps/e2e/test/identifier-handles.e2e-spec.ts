@@ -1,0 +1,237 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import request from 'supertest';
+import { ServiceRuntime } from '@iip/platform-runtime';
+import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
+import { CreatedTenant, RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
+import { identifierGrpcClient, startTestIdentifier } from '@iip/identifier-testing';
+
+const SCOPES = ['tenants:read', 'tenants:write', 'clients:write', 'identifiers:write'];
+
+describe('identifier node: onboarding, registration and access-controlled resolution', () => {
+  let env: TestEnvironment;
+  let tenancy: RunningTenancy;
+  let node: ServiceRuntime;
+  let grpc: ReturnType<typeof identifierGrpcClient>;
+  let group: CreatedTenant, sub: CreatedTenant, other: CreatedTenant, partner: CreatedTenant;
+  const tokens: Record<string, string> = {};
+  const prefixes: Record<string, string> = {};
+
+  beforeAll(async () => {
+    env = await createTestEnvironment('identifier');
+    tenancy = await startTestTenancy(env);
+    node = await startTestIdentifier(env, tenancy.httpUrl, { IDENTIFIER_NODE_PREFIX: '88.100' });
+    grpc = identifierGrpcClient(node.grpcUrl);
+    const op = await operatorToken(tenancy);
+    group = await createTenant(tenancy, op, { kind: 'group' });
+    other = await createTenant(tenancy, op, { kind: 'group' });
+    partner = await createTenant(tenancy, op, { kind: 'group' });
+    tokens.group = (await clientToken(tenancy, op, group.id, SCOPES)).token;
+    tokens.other = (await clientToken(tenancy, op, other.id, SCOPES)).token;
+    tokens.partner = (await clientToken(tenancy, op, partner.id, SCOPES)).token;
+    sub = await createTenant(tenancy, tokens.group, { kind: 'subsidiary' });
+    tokens.sub = (await clientToken(tenancy, tokens.group, sub.id, SCOPES)).token;
+    // Each onboarded tenant gets its enterprise prefix through TenantOnboarded → PrefixAllocated.
+    for (const [who, tenant] of Object.entries({ group, sub, other, partner })) {
+      prefixes[who] = await waitFor(
+        async () => {
+          const res = await request(node.httpUrl).get('/v1/prefixes').auth(tokens[who], { type: 'bearer' });
+          return res.body.items?.[0]?.prefix as string | undefined;
+        },
+        30_000,
+        `the prefix of ${tenant.id}`,
+      );
+    }
+  });
+
+  afterAll(async () => {
+    grpc?.close();
+    await node?.close();
+    await tenancy?.close();
+    await env?.cleanup();
+  });
+
+  const put = (who: string, handle: string, values: unknown[], headers: Record<string, string> = {}) =>
+    request(node.httpUrl).put(`/api/handles/${handle}`).auth(tokens[who], { type: 'bearer' }).set(headers).send({ values });
+  const get = (handle: string, who?: string) => {
+    const r = request(node.httpUrl).get(`/api/handles/${handle}`);
+    return who ? r.auth(tokens[who], { type: 'bearer' }) : r;
+  };
+
+  it('allocates each onboarded tenant its own enterprise prefix under the node prefix', () => {
+    const all = Object.values(prefixes);
+    expect(new Set(all).size).toBe(all.length);
+    for (const p of all) expect(p).toMatch(/^88\.100\.\d{4,}$/);
+  });
+
+  it('registers under the own prefix and resolves it in the Handle REST format', async () => {
+    const handle = `${prefixes.group}/PUMP-000042`;
+    const res = await put('group', handle, [
+      { index: 1, type: 'URL', data: { format: 'string', value: 'https://example.com/pumps/42' } },
+      { index: 2, type: 'EMAIL', data: { format: 'string', value: 'maintenance@example.com' }, ttl: 3600 },
+    ]);
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ responseCode: 1, handle, version: 1 });
+    const resolved = await get(handle);
+    expect(resolved.status).toBe(200);
+    expect(resolved.body).toEqual({
+      responseCode: 1,
+      handle,
+      values: [
+        {
+          index: 1,
+          type: 'URL',
+          data: { format: 'string', value: 'https://example.com/pumps/42' },
+          ttl: 86400,
+          timestamp: expect.any(String),
+        },
+        { index: 2, type: 'EMAIL', data: { format: 'string', value: 'maintenance@example.com' }, ttl: 3600, timestamp: expect.any(String) },
+      ],
+    });
+    // Handle comparison folds ASCII case in the suffix.
+    expect((await get(`${prefixes.group}/pump-000042`)).body.handle).toBe(handle);
+    // Filters: by type, by index.
+    expect((await get(`${handle}?type=EMAIL`)).body.values.map((v: { index: number }) => v.index)).toEqual([2]);
+    expect((await get(`${handle}?index=1`)).body.values.map((v: { index: number }) => v.index)).toEqual([1]);
+    const none = await get(`${handle}?type=PHONE`);
+    expect(none.status).toBe(404);
+    expect(none.body.responseCode).toBe(200);
+  });
+
+  it("refuses registration under another tenant's prefix; a group may use its subsidiary's", async () => {
+    const refused = await put('other', `${prefixes.group}/INTRUDER-1`, [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }]);
+    expect(refused.status).toBe(403);
+    expect(refused.body.responseCode).toBe(400);
+    const bySub = await put('sub', `${prefixes.group}/FROM-SUB`, [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }]);
+    expect(bySub.status).toBe(403);
+    const byGroup = await put('group', `${prefixes.sub}/VALVE-7`, [
+      { index: 1, type: 'URL', data: { format: 'string', value: 'https://example.com/v/7' } },
+    ]);
+    expect(byGroup.status).toBe(201);
+    // The identifier belongs to the subsidiary, whose prefix it is under.
+    const admin = await get(`${prefixes.sub}/VALVE-7?index=100`, 'sub');
+    expect(admin.body.values[0]).toMatchObject({ type: 'HS_ADMIN', data: { value: { tenantId: sub.id, handle: `0.NA/${prefixes.sub}` } } });
+  });
+
+  it('shows anonymous callers, the owner and a granted partner exactly what each may read', async () => {
+    const handle = `${prefixes.group}/BATCH-2026-11`;
+    expect(
+      (
+        await put('group', handle, [
+          { index: 1, type: 'URL', data: { format: 'string', value: 'https://example.com/b' } },
+          { index: 2, type: 'SERIAL', data: { format: 'string', value: 'SN-1' }, access: 'tenant' },
+          { index: 3, type: 'QUALITY', data: { format: 'string', value: 'A' }, access: 'granted', grantees: [partner.id] },
+        ])
+      ).status,
+    ).toBe(201);
+    const indexes = async (who?: string) => (await get(handle, who)).body.values.map((v: { index: number }) => v.index);
+    expect(await indexes()).toEqual([1]);
+    expect(await indexes('group')).toEqual([1, 2, 3, 100]);
+    expect(await indexes('partner')).toEqual([1, 3]);
+    expect(await indexes('other')).toEqual([1]);
+
+    // The same answer over gRPC.
+    const viaGrpc = await grpc.resolve({ handle, types: [], indexes: [], authoritative: false }, tokens.partner);
+    expect(viaGrpc.values.map((v) => [v.index, v.type, JSON.parse(v.valueJson)])).toEqual([
+      [1, 'URL', 'https://example.com/b'],
+      [3, 'QUALITY', 'A'],
+    ]);
+    const restValues = (await get(handle, 'partner')).body.values;
+    expect(viaGrpc.values.map((v) => v.timestamp)).toEqual(restValues.map((v: { timestamp: string }) => v.timestamp));
+  });
+
+  it('replays a retried write with the same Idempotency-Key and refuses a stale version', async () => {
+    const handle = `${prefixes.group}/IDEM-1`;
+    const values = [{ index: 1, type: 'URL', data: { format: 'string', value: 'https://example.com/1' } }];
+    const first = await put('group', handle, values, { 'Idempotency-Key': 'req-123' });
+    const retry = await put('group', handle, values, { 'Idempotency-Key': 'req-123' });
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    const [{ n }]: { n: number }[] = await node.dataSource.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE envelope->'data'->>'key' = $1`,
+      [`${prefixes.group}/idem-1`],
+    );
+    expect(n).toBe(1);
+    const reused = await put('group', handle, [{ index: 1, type: 'URL', data: { format: 'string', value: 'changed' } }], {
+      'Idempotency-Key': 'req-123',
+    });
+    expect(reused.status).toBe(422);
+
+    const update = await put('group', handle, [{ index: 1, type: 'URL', data: { format: 'string', value: 'v2' } }], { 'If-Match': '"1"' });
+    expect(update.status).toBe(200);
+    expect(update.body.version).toBe(2);
+    const stale = await put('group', handle, [{ index: 1, type: 'URL', data: { format: 'string', value: 'v3' } }], { 'If-Match': '"1"' });
+    expect(stale.status).toBe(409);
+    const exists = await request(node.httpUrl)
+      .put(`/api/handles/${handle}?overwrite=false`)
+      .auth(tokens.group, { type: 'bearer' })
+      .send({ values });
+    expect(exists.status).toBe(409);
+    expect(exists.body.responseCode).toBe(101);
+  });
+
+  it('deletes, then answers 100 handle not found', async () => {
+    const handle = `${prefixes.group}/TO-DELETE`;
+    await put('group', handle, [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }]);
+    const del = await request(node.httpUrl).delete(`/api/handles/${handle}`).auth(tokens.group, { type: 'bearer' });
+    expect(del.body).toEqual({ responseCode: 1, handle });
+    const gone = await get(handle);
+    expect(gone.status).toBe(404);
+    expect(gone.body.responseCode).toBe(100);
+    await expect(grpc.resolve({ handle, types: [], indexes: [], authoritative: false })).rejects.toMatchObject({
+      code: GrpcStatus.NOT_FOUND,
+    });
+  });
+
+  it('resolves prefix records and says when it is not responsible', async () => {
+    const record = await get(`0.NA/${prefixes.group}`);
+    expect(record.status).toBe(200);
+    expect(record.body.values).toEqual([
+      expect.objectContaining({ index: 1, type: 'IIP_PREFIX_KIND', data: { format: 'string', value: 'enterprise' } }),
+    ]);
+    const elsewhere = await get('88.999.1/THING');
+    expect(elsewhere.status).toBe(404);
+    expect(elsewhere.body.responseCode).toBe(301);
+  });
+
+  it.each([
+    ['a handle without a suffix', 400, 102, () => get('88.100.1000')],
+    ['a prefix with letters', 400, 102, () => get('88.abc/X')],
+    ['a write without a token', 401, 402, () => request(node.httpUrl).put(`/api/handles/${prefixes.group}/X`).send({ values: [] })],
+    ['an empty value list', 400, 202, () => put('group', `${prefixes.group}/EMPTY`, [])],
+    [
+      'a string value that is not a string',
+      400,
+      202,
+      () => put('group', `${prefixes.group}/BAD`, [{ index: 1, type: 'URL', data: { format: 'string', value: 5 } }]),
+    ],
+    [
+      'a duplicate index',
+      400,
+      202,
+      () =>
+        put('group', `${prefixes.group}/DUP`, [
+          { index: 1, type: 'URL', data: { format: 'string', value: 'a' } },
+          { index: 1, type: 'URL', data: { format: 'string', value: 'b' } },
+        ]),
+    ],
+    [
+      'an unknown field',
+      400,
+      202,
+      () => put('group', `${prefixes.group}/UNK`, [{ index: 1, type: 'URL', data: { format: 'string', value: 'a' }, colour: 'red' }]),
+    ],
+    [
+      'a granted value without grantees',
+      400,
+      202,
+      () => put('group', `${prefixes.group}/G`, [{ index: 1, type: 'URL', data: { format: 'string', value: 'a' }, access: 'granted' }]),
+    ],
+  ] as const)('answers %s with HTTP %i and Handle code %i', async (_, status, code, send) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.body.responseCode).toBe(code);
+    expect(res.body.status).toBe(status);
+  });
+});

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { EnvSource, loadConfig, platformEnvSchema, port, positiveInt } from '@iip/platform-config';
+import { isHandleSyntaxError, parsePrefix } from './handles/handle-syntax';
+
+export const identifierEnvSchema = {
+  ...platformEnvSchema,
+  IDENTIFIER_HOST: z.string().default('0.0.0.0'),
+  IDENTIFIER_HTTP_PORT: port(3200),
+  IDENTIFIER_GRPC_PORT: port(50200),
+  /** The prefix this node hosts (a secondary node such as 88.100); enterprise prefixes are allocated under it. */
+  IDENTIFIER_NODE_PREFIX: z
+    .string()
+    .refine((v) => !isHandleSyntaxError(parsePrefix(v)), 'must be a prefix: digits separated by dots, e.g. 88.100')
+    .default('88.100'),
+  /** A top-level node also holds the delegations of the secondary nodes under it. */
+  IDENTIFIER_NODE_ROLE: z.enum(['secondary', 'top-level']).default('secondary'),
+  /** First number handed out for enterprise prefixes (88.100.<n>). */
+  IDENTIFIER_PREFIX_START: positiveInt(1000),
+  /** Upper bound of the in-process resolution cache (records). */
+  IDENTIFIER_CACHE_SIZE: positiveInt(200_000),
+  /** Default TTL of a value that names none, seconds. */
+  IDENTIFIER_DEFAULT_TTL: positiveInt(86_400),
+};
+
+export type IdentifierConfig = z.infer<z.ZodObject<typeof identifierEnvSchema>>;
+
+export function loadIdentifierConfig(env: EnvSource = process.env): IdentifierConfig {
+  return loadConfig(identifierEnvSchema, env);
+}

@@ -1,0 +1,50 @@
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { ProtoFiles, ProtoPackages, protoRoot } from '@iip/contracts';
+import { TokenVerifier } from '@iip/platform-auth';
+import { AppLogger } from '@iip/platform-observability';
+import { ServiceDescription, ServiceRuntime } from '@iip/platform-runtime';
+import { AppModule } from './app.module';
+import { IdentifierConfig } from './config';
+import { IdentifierEntity, IdentifierValueEntity } from './identifiers/identifier.entity';
+import { identifierMigrations } from './migrations';
+import { DelegationEntity, PrefixEntity } from './prefixes/prefix.entity';
+import { PrefixesService } from './prefixes/prefixes.service';
+
+export const IDENTIFIER_SERVICE: ServiceDescription = {
+  name: 'identifier',
+  schema: 'identifier',
+  entities: [PrefixEntity, DelegationEntity, IdentifierEntity, IdentifierValueEntity],
+  migrations: identifierMigrations,
+};
+
+/** Builds, migrates and starts the identifier service: used by main.ts and by the tests alike. */
+export async function startIdentifier(config: IdentifierConfig, options: { logger?: AppLogger } = {}): Promise<ServiceRuntime> {
+  const runtime = await ServiceRuntime.open(IDENTIFIER_SERVICE, config, options.logger);
+  return runtime.guard(async () => {
+    const verifier = TokenVerifier.remote(config.AUTH_JWKS_URL, config.AUTH_ISSUER);
+    const node = {
+      nodePrefix: config.IDENTIFIER_NODE_PREFIX,
+      prefixStart: config.IDENTIFIER_PREFIX_START,
+      defaultTtl: config.IDENTIFIER_DEFAULT_TTL,
+      role: config.IDENTIFIER_NODE_ROLE,
+    };
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(runtime, verifier, node), runtime.nestOptions());
+    await runtime.serve(
+      app,
+      {
+        host: config.IDENTIFIER_HOST,
+        httpPort: config.IDENTIFIER_HTTP_PORT,
+        grpcPort: config.IDENTIFIER_GRPC_PORT,
+        grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.identifier], packages: [ProtoPackages.identifier] },
+        openApi: {
+          title: 'IIP identifier',
+          description: 'Handle-compatible identifier resolution (GET/PUT/DELETE /api/handles/{handle}), prefixes and registration.',
+          version: '1',
+        },
+      },
+      () => app.get(PrefixesService).ensureNodePrefix(),
+    );
+    return runtime;
+  });
+}

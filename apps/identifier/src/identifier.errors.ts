@@ -1,0 +1,154 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { DomainError, KafkaDisposition, assertNever } from '@iip/platform-errors';
+
+export enum IdentifierErrorCode {
+  HANDLE_NOT_FOUND = 'HANDLE_NOT_FOUND',
+  HANDLE_ALREADY_EXISTS = 'HANDLE_ALREADY_EXISTS',
+  INVALID_HANDLE = 'INVALID_HANDLE',
+  VALUES_NOT_FOUND = 'VALUES_NOT_FOUND',
+  INVALID_VALUE = 'INVALID_VALUE',
+  SERVER_NOT_RESPONSIBLE = 'SERVER_NOT_RESPONSIBLE',
+  AUTHENTICATION_NEEDED = 'AUTHENTICATION_NEEDED',
+  PREFIX_NOT_OWNED = 'PREFIX_NOT_OWNED',
+  PREFIX_NOT_FOUND = 'PREFIX_NOT_FOUND',
+  PREFIX_ALREADY_EXISTS = 'PREFIX_ALREADY_EXISTS',
+  VERSION_CONFLICT = 'VERSION_CONFLICT',
+  IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+  TENANT_UNKNOWN = 'TENANT_UNKNOWN',
+}
+
+/** Handle protocol response codes (RFC 3652 §2.2.2.3), as the Handle REST API reports them. */
+export const HandleResponseCode = {
+  SUCCESS: 1,
+  ERROR: 2,
+  HANDLE_NOT_FOUND: 100,
+  HANDLE_ALREADY_EXISTS: 101,
+  INVALID_HANDLE: 102,
+  VALUES_NOT_FOUND: 200,
+  VALUE_ALREADY_EXISTS: 201,
+  INVALID_VALUE: 202,
+  SERVER_NOT_RESPONSIBLE: 301,
+  NOT_AUTHORIZED: 400,
+  AUTHENTICATION_NEEDED: 402,
+} as const;
+
+export function identifierHandleCode(code: IdentifierErrorCode): number {
+  switch (code) {
+    case IdentifierErrorCode.HANDLE_NOT_FOUND:
+    case IdentifierErrorCode.PREFIX_NOT_FOUND:
+      return HandleResponseCode.HANDLE_NOT_FOUND;
+    case IdentifierErrorCode.HANDLE_ALREADY_EXISTS:
+    case IdentifierErrorCode.PREFIX_ALREADY_EXISTS:
+      return HandleResponseCode.HANDLE_ALREADY_EXISTS;
+    case IdentifierErrorCode.INVALID_HANDLE:
+      return HandleResponseCode.INVALID_HANDLE;
+    case IdentifierErrorCode.VALUES_NOT_FOUND:
+      return HandleResponseCode.VALUES_NOT_FOUND;
+    case IdentifierErrorCode.INVALID_VALUE:
+      return HandleResponseCode.INVALID_VALUE;
+    case IdentifierErrorCode.SERVER_NOT_RESPONSIBLE:
+      return HandleResponseCode.SERVER_NOT_RESPONSIBLE;
+    case IdentifierErrorCode.AUTHENTICATION_NEEDED:
+      return HandleResponseCode.AUTHENTICATION_NEEDED;
+    case IdentifierErrorCode.PREFIX_NOT_OWNED:
+      return HandleResponseCode.NOT_AUTHORIZED;
+    case IdentifierErrorCode.VERSION_CONFLICT:
+    case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
+    case IdentifierErrorCode.TENANT_UNKNOWN:
+      return HandleResponseCode.ERROR;
+    default:
+      return assertNever(code);
+  }
+}
+
+export function identifierHttpStatus(code: IdentifierErrorCode): number {
+  switch (code) {
+    case IdentifierErrorCode.HANDLE_NOT_FOUND:
+    case IdentifierErrorCode.VALUES_NOT_FOUND:
+    case IdentifierErrorCode.SERVER_NOT_RESPONSIBLE:
+    case IdentifierErrorCode.PREFIX_NOT_FOUND:
+      return 404;
+    case IdentifierErrorCode.HANDLE_ALREADY_EXISTS:
+    case IdentifierErrorCode.PREFIX_ALREADY_EXISTS:
+    case IdentifierErrorCode.VERSION_CONFLICT:
+      return 409;
+    case IdentifierErrorCode.INVALID_HANDLE:
+    case IdentifierErrorCode.INVALID_VALUE:
+      return 400;
+    case IdentifierErrorCode.AUTHENTICATION_NEEDED:
+      return 401;
+    case IdentifierErrorCode.PREFIX_NOT_OWNED:
+      return 403;
+    case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
+    case IdentifierErrorCode.TENANT_UNKNOWN:
+      return 422;
+    default:
+      return assertNever(code);
+  }
+}
+
+export function identifierGrpcStatus(code: IdentifierErrorCode): GrpcStatus {
+  switch (code) {
+    case IdentifierErrorCode.HANDLE_NOT_FOUND:
+    case IdentifierErrorCode.VALUES_NOT_FOUND:
+    case IdentifierErrorCode.PREFIX_NOT_FOUND:
+      return GrpcStatus.NOT_FOUND;
+    case IdentifierErrorCode.HANDLE_ALREADY_EXISTS:
+    case IdentifierErrorCode.PREFIX_ALREADY_EXISTS:
+      return GrpcStatus.ALREADY_EXISTS;
+    case IdentifierErrorCode.INVALID_HANDLE:
+    case IdentifierErrorCode.INVALID_VALUE:
+      return GrpcStatus.INVALID_ARGUMENT;
+    case IdentifierErrorCode.SERVER_NOT_RESPONSIBLE:
+      return GrpcStatus.UNAVAILABLE;
+    case IdentifierErrorCode.AUTHENTICATION_NEEDED:
+      return GrpcStatus.UNAUTHENTICATED;
+    case IdentifierErrorCode.PREFIX_NOT_OWNED:
+      return GrpcStatus.PERMISSION_DENIED;
+    case IdentifierErrorCode.VERSION_CONFLICT:
+      return GrpcStatus.ABORTED;
+    case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
+    case IdentifierErrorCode.TENANT_UNKNOWN:
+      return GrpcStatus.FAILED_PRECONDITION;
+    default:
+      return assertNever(code);
+  }
+}
+
+export function identifierKafkaDisposition(code: IdentifierErrorCode): KafkaDisposition {
+  switch (code) {
+    // The tenant event may simply not have arrived yet.
+    case IdentifierErrorCode.TENANT_UNKNOWN:
+    case IdentifierErrorCode.VERSION_CONFLICT:
+      return 'retry';
+    case IdentifierErrorCode.HANDLE_NOT_FOUND:
+    case IdentifierErrorCode.HANDLE_ALREADY_EXISTS:
+    case IdentifierErrorCode.INVALID_HANDLE:
+    case IdentifierErrorCode.VALUES_NOT_FOUND:
+    case IdentifierErrorCode.INVALID_VALUE:
+    case IdentifierErrorCode.SERVER_NOT_RESPONSIBLE:
+    case IdentifierErrorCode.AUTHENTICATION_NEEDED:
+    case IdentifierErrorCode.PREFIX_NOT_OWNED:
+    case IdentifierErrorCode.PREFIX_NOT_FOUND:
+    case IdentifierErrorCode.PREFIX_ALREADY_EXISTS:
+    case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
+      return 'dead-letter';
+    default:
+      return assertNever(code);
+  }
+}
+
+export class IdentifierError extends DomainError<IdentifierErrorCode> {
+  httpStatus() {
+    return identifierHttpStatus(this.code);
+  }
+  grpcStatus() {
+    return identifierGrpcStatus(this.code);
+  }
+  kafkaDisposition() {
+    return identifierKafkaDisposition(this.code);
+  }
+  handleCode() {
+    return identifierHandleCode(this.code);
+  }
+}

@@ -1,0 +1,43 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { ServiceRuntime } from '@iip/platform-runtime';
+import { IdempotencyService } from './identifiers/idempotency.service';
+import { IdentifiersRepository } from './identifiers/identifiers.repository';
+import { IdentifiersService } from './identifiers/identifiers.service';
+import { IdentifierOutbox } from './messaging/identifier-outbox';
+import { PrefixesConsumer } from './prefixes/prefixes.consumer';
+import { PrefixesController } from './prefixes/prefixes.controller';
+import { IDENTIFIER_DATA_SOURCE, PrefixesRepository } from './prefixes/prefixes.repository';
+import { NODE_SETTINGS, NodeSettings, PrefixesService } from './prefixes/prefixes.service';
+import { HandleApiErrorFilter } from './resolution/handle-api.filter';
+import { HandlesController } from './resolution/handles.controller';
+import { IdentifierGrpcController } from './resolution/identifier.grpc-controller';
+import { ResolutionService } from './resolution/resolution.service';
+
+/** The runtime's connections and the node's settings, shared by the feature modules. */
+@Global()
+@Module({})
+export class IdentifierInfraModule {
+  static forRoot(runtime: ServiceRuntime, node: NodeSettings): DynamicModule {
+    const providers = [
+      { provide: ServiceRuntime, useValue: runtime },
+      { provide: IDENTIFIER_DATA_SOURCE, useValue: runtime.dataSource },
+      { provide: IdentifierOutbox, useValue: new IdentifierOutbox(runtime.outboxWriter) },
+      { provide: NODE_SETTINGS, useValue: node },
+    ];
+    return { module: IdentifierInfraModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
+
+@Module({
+  controllers: [PrefixesController],
+  providers: [PrefixesRepository, PrefixesService, PrefixesConsumer],
+  exports: [PrefixesService],
+})
+export class PrefixesModule {}
+
+@Module({
+  imports: [PrefixesModule],
+  controllers: [HandlesController, IdentifierGrpcController],
+  providers: [IdentifiersRepository, IdentifiersService, IdempotencyService, ResolutionService, HandleApiErrorFilter],
+})
+export class HandlesModule {}

@@ -1,0 +1,161 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Principal } from '@iip/platform-auth';
+import { ParsedHandle, prefixRecordHandle } from '../handles/handle-syntax';
+import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { IdentifierOutbox } from '../messaging/identifier-outbox';
+import { PrefixEntity } from '../prefixes/prefix.entity';
+import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
+import { HandleValueDto } from './dto/handle-value.dto';
+import { IdentifierValueEntity } from './identifier.entity';
+import { IdentifiersRepository } from './identifiers.repository';
+
+/** Index of the administrative value naming the owner, as in the Handle System. */
+export const ADMIN_INDEX = 100;
+
+export interface WriteOptions {
+  /** The version the caller read (If-Match); a stale one is a conflict. */
+  expectedVersion?: number;
+  /** false: refuse to overwrite an existing identifier (Handle API `overwrite=false`). */
+  overwrite: boolean;
+}
+
+export interface WriteResult {
+  created: boolean;
+  version: number;
+}
+
+/** Registering, replacing and deleting identifiers under the caller's prefixes. */
+@Injectable()
+export class IdentifiersService {
+  constructor(
+    private readonly identifiers: IdentifiersRepository,
+    private readonly prefixes: PrefixesService,
+    private readonly outbox: IdentifierOutbox,
+    @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
+  ) {}
+
+  /** Creates the identifier or replaces all its values, in the caller's transaction. */
+  async put(
+    manager: EntityManager,
+    actor: Principal,
+    handle: ParsedHandle,
+    input: HandleValueDto[],
+    options: WriteOptions,
+  ): Promise<WriteResult> {
+    const prefix = await this.prefixes.writablePrefix(actor, handle.prefix);
+    const values = this.toValues(input, prefix);
+    const existing = await this.identifiers.findForUpdate(manager, handle.key);
+    if (existing) {
+      if (!options.overwrite) throw new IdentifierError(IdentifierErrorCode.HANDLE_ALREADY_EXISTS, `${handle.handle} already exists`);
+      this.checkVersion(existing.version, options.expectedVersion, handle);
+      const version = existing.version + 1;
+      await this.identifiers.bumpVersion(manager, handle.key, version);
+      await this.identifiers.replaceValues(manager, handle.key, values);
+      await this.outbox.identifierChanged(manager, {
+        handle: existing.handle,
+        key: handle.key,
+        prefix: prefix.prefix,
+        tenantId: existing.tenantId,
+        version,
+        change: 'updated',
+      });
+      return { created: false, version };
+    }
+    if (options.expectedVersion !== undefined) {
+      throw new IdentifierError(
+        IdentifierErrorCode.HANDLE_NOT_FOUND,
+        `${handle.handle} does not exist, so it has no version ${options.expectedVersion}`,
+      );
+    }
+    // The owner is the prefix's tenant, also when a group registers under its subsidiary's prefix.
+    const tenantId = prefix.tenantId ?? actor.tenant.id;
+    await this.identifiers.insert(manager, {
+      key: handle.key,
+      handle: handle.handle,
+      prefix: prefix.prefix,
+      tenantId,
+      templateKind: null,
+      templateVersion: null,
+      version: 1,
+    });
+    await this.identifiers.replaceValues(manager, handle.key, values);
+    await this.outbox.identifierChanged(manager, {
+      handle: handle.handle,
+      key: handle.key,
+      prefix: prefix.prefix,
+      tenantId,
+      version: 1,
+      change: 'registered',
+    });
+    return { created: true, version: 1 };
+  }
+
+  async delete(manager: EntityManager, actor: Principal, handle: ParsedHandle, expectedVersion?: number): Promise<void> {
+    const prefix = await this.prefixes.writablePrefix(actor, handle.prefix);
+    const existing = await this.identifiers.findForUpdate(manager, handle.key);
+    if (!existing) throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${handle.handle} does not exist`);
+    this.checkVersion(existing.version, expectedVersion, handle);
+    await this.identifiers.delete(manager, handle.key);
+    await this.outbox.identifierChanged(manager, {
+      handle: existing.handle,
+      key: handle.key,
+      prefix: prefix.prefix,
+      tenantId: existing.tenantId,
+      version: existing.version + 1,
+      change: 'deleted',
+    });
+  }
+
+  private checkVersion(current: number, expected: number | undefined, handle: ParsedHandle): void {
+    if (expected !== undefined && expected !== current) {
+      throw new IdentifierError(IdentifierErrorCode.VERSION_CONFLICT, `${handle.handle} is at version ${current}, not ${expected}`, {
+        currentVersion: current,
+      });
+    }
+  }
+
+  /** Checks the values a client sent and adds the admin value naming the owner. */
+  private toValues(input: HandleValueDto[], prefix: PrefixEntity): Omit<IdentifierValueEntity, 'key' | 'updatedAt'>[] {
+    const seen = new Set<number>();
+    const out: Omit<IdentifierValueEntity, 'key' | 'updatedAt'>[] = [];
+    for (const v of input) {
+      if (seen.has(v.index)) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Index ${v.index} appears twice`);
+      seen.add(v.index);
+      if (v.index === ADMIN_INDEX) {
+        if (v.type !== 'HS_ADMIN')
+          throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Index ${ADMIN_INDEX} is reserved for HS_ADMIN`);
+        continue; // the server writes the admin value itself
+      }
+      if (['string', 'base64', 'hex'].includes(v.data.format) && typeof v.data.value !== 'string') {
+        throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index}: format ${v.data.format} needs a string value`);
+      }
+      if (typeof v.data.value === 'string' && v.data.value.length > 65_536) {
+        throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index} is longer than 65536 characters`);
+      }
+      const access = v.access ?? 'public';
+      if (access === 'granted' && !v.grantees?.length) {
+        throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index} is "granted" but names no grantees`);
+      }
+      out.push({
+        idx: v.index,
+        type: v.type,
+        format: v.data.format,
+        value: v.data.value,
+        ttl: v.ttl ?? this.node.defaultTtl,
+        access,
+        grantees: access === 'granted' ? (v.grantees ?? []) : [],
+      });
+    }
+    out.push({
+      idx: ADMIN_INDEX,
+      type: 'HS_ADMIN',
+      format: 'admin',
+      value: { handle: prefixRecordHandle(prefix.prefix), index: 200, permissions: '111111111111', tenantId: prefix.tenantId },
+      ttl: this.node.defaultTtl,
+      access: 'tenant',
+      grantees: [],
+    });
+    return out.sort((a, b) => a.idx - b.idx);
+  }
+}

@@ -1,0 +1,57 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { TenantEventData, Topics } from '@iip/contracts';
+import { IdempotentConsumer, createIdempotentProducer } from '@iip/platform-kafka';
+import { AppLogger, InjectLogger } from '@iip/platform-observability';
+import { ServiceRuntime } from '@iip/platform-runtime';
+import { IDENTIFIER_DATA_SOURCE } from './prefixes.repository';
+import { PrefixesService } from './prefixes.service';
+
+/**
+ * Kafka adapter: tenancy's tenant events allocate enterprise prefixes (TenantOnboarded) and
+ * keep owners' places in the tree current. Starts in the background and keeps trying while
+ * Kafka is away, so the service is up (and resolving) either way.
+ */
+@Injectable()
+export class PrefixesConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private consumer?: IdempotentConsumer;
+  private stopped = false;
+
+  constructor(
+    private readonly prefixes: PrefixesService,
+    private readonly runtime: ServiceRuntime,
+    @Inject(IDENTIFIER_DATA_SOURCE) private readonly dataSource: DataSource,
+    @InjectLogger() private readonly logger: AppLogger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.startWithRetry();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.consumer?.stop();
+  }
+
+  private async startWithRetry(): Promise<void> {
+    const { kafka, topics, config, metrics } = this.runtime;
+    for (let delay = 500; !this.stopped; delay = Math.min(delay * 2, 10_000)) {
+      const consumer = new IdempotentConsumer(kafka, this.dataSource, createIdempotentProducer(kafka), topics, this.logger, {
+        groupId: `${config.KAFKA_TOPIC_PREFIX}iip.identifier.prefixes`,
+        topics: [config.KAFKA_TOPIC_PREFIX + Topics.tenancyTenant],
+        handle: (event, ctx) => this.prefixes.applyTenantEvent(ctx.manager, event.type, event.data as TenantEventData),
+        onOutcome: (topic, outcome) => metrics.kafkaMessages.inc({ topic, outcome }),
+      });
+      try {
+        await consumer.start();
+        this.consumer = consumer;
+        if (this.stopped) await consumer.stop();
+        return;
+      } catch (err) {
+        await consumer.stop().catch(() => undefined);
+        this.logger.warn({ err: (err as Error).message, retryInMs: delay }, 'tenant event consumer cannot start yet');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { TenantEventData } from '@iip/contracts';
+import { Principal, TenantRef, canManage } from '@iip/platform-auth';
+import { inTransaction, isUniqueViolation } from '@iip/platform-database';
+import { isHandleSyntaxError, isUnderPrefix, parentPrefixes, parsePrefix } from '../handles/handle-syntax';
+import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { IdentifierOutbox } from '../messaging/identifier-outbox';
+import { PrefixEntity } from './prefix.entity';
+import { IDENTIFIER_DATA_SOURCE, PrefixesRepository } from './prefixes.repository';
+
+export const NODE_SETTINGS = Symbol('NODE_SETTINGS');
+
+export interface NodeSettings {
+  nodePrefix: string;
+  prefixStart: number;
+  defaultTtl: number;
+  role: 'secondary' | 'top-level';
+}
+
+export function ownerRef(p: PrefixEntity): TenantRef | undefined {
+  return p.tenantId && p.tenantKind && p.tenantPath ? { id: p.tenantId, kind: p.tenantKind, path: p.tenantPath } : undefined;
+}
+
+/**
+ * Prefixes this node hosts: its own, and enterprise prefixes allocated under it to tenants —
+ * automatically when a tenant is onboarded, by hand by the platform operator.
+ */
+@Injectable()
+export class PrefixesService {
+  constructor(
+    @Inject(IDENTIFIER_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly prefixes: PrefixesRepository,
+    private readonly outbox: IdentifierOutbox,
+    @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
+  ) {}
+
+  async ensureNodePrefix(): Promise<void> {
+    await inTransaction(this.dataSource, async (manager) => {
+      if (await this.prefixes.find(this.node.nodePrefix, manager)) return;
+      await this.prefixes.insert(manager, {
+        prefix: this.node.nodePrefix,
+        kind: 'node',
+        allocation: 'configured',
+        tenantId: null,
+        tenantKind: null,
+        tenantPath: null,
+      });
+    });
+  }
+
+  /** Applies a tenancy event in the consumer's transaction: onboarded tenants get their prefix once. */
+  async applyTenantEvent(manager: EntityManager, type: string, tenant: TenantEventData): Promise<void> {
+    if (type !== 'TenantOnboarded') {
+      await this.prefixes.updateOwner(manager, tenant.id, tenant.kind, tenant.path);
+      return;
+    }
+    if (tenant.kind === 'platform') {
+      // The operator owns the node prefix itself.
+      await manager.query(
+        `UPDATE prefixes SET tenant_id = $1, tenant_kind = $2, tenant_path = $3 WHERE prefix = $4 AND tenant_id IS NULL`,
+        [tenant.id, tenant.kind, tenant.path, this.node.nodePrefix],
+      );
+      return;
+    }
+    if (await this.prefixes.findAutoForTenant(tenant.id, manager)) return;
+    const n = await this.prefixes.nextEnterpriseNumber(manager, this.node.prefixStart);
+    const prefix = `${this.node.nodePrefix}.${n}`;
+    await this.prefixes.insert(manager, {
+      prefix,
+      kind: 'enterprise',
+      allocation: 'auto',
+      tenantId: tenant.id,
+      tenantKind: tenant.kind,
+      tenantPath: tenant.path,
+    });
+    await this.outbox.prefixAllocated(manager, { prefix, tenantId: tenant.id, allocation: 'auto' });
+  }
+
+  /** The platform operator allocates a further prefix to a tenant this node knows. */
+  async allocateManually(actor: Principal, requested: string, tenantId: string): Promise<PrefixEntity> {
+    if (actor.tenant.kind !== 'platform') {
+      throw new IdentifierError(IdentifierErrorCode.PREFIX_NOT_OWNED, 'Only the platform operator allocates prefixes by hand');
+    }
+    const prefix = parsePrefix(requested);
+    if (isHandleSyntaxError(prefix)) throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, prefix.message);
+    if (prefix === this.node.nodePrefix || !isUnderPrefix(prefix, this.node.nodePrefix)) {
+      throw new IdentifierError(
+        IdentifierErrorCode.SERVER_NOT_RESPONSIBLE,
+        `This node allocates prefixes under ${this.node.nodePrefix} only`,
+      );
+    }
+    return inTransaction(this.dataSource, async (manager) => {
+      const known = await this.prefixes.findAutoForTenant(tenantId, manager);
+      if (!known) throw new IdentifierError(IdentifierErrorCode.TENANT_UNKNOWN, `Tenant ${tenantId} is not known to this node yet`);
+      try {
+        await manager.query('SAVEPOINT allocate_prefix');
+        const row = await this.prefixes.insert(manager, {
+          prefix,
+          kind: 'enterprise',
+          allocation: 'manual',
+          tenantId,
+          tenantKind: known.tenantKind,
+          tenantPath: known.tenantPath,
+        });
+        await manager.query('RELEASE SAVEPOINT allocate_prefix');
+        await this.outbox.prefixAllocated(manager, { prefix, tenantId, allocation: 'manual' });
+        return row;
+      } catch (err) {
+        await manager.query('ROLLBACK TO SAVEPOINT allocate_prefix');
+        if (isUniqueViolation(err))
+          throw new IdentifierError(IdentifierErrorCode.PREFIX_ALREADY_EXISTS, `Prefix ${prefix} is already allocated`);
+        throw err;
+      }
+    });
+  }
+
+  /** The hosted prefix a handle prefix falls under, if this node answers for it. */
+  hostedPrefixFor(prefix: string): Promise<PrefixEntity | undefined> {
+    return this.prefixes.findFirstHosted(parentPrefixes(prefix));
+  }
+
+  /** The prefix a write goes under, checked against the caller: its own, its subtree's (a group's subsidiaries), or the operator. */
+  async writablePrefix(actor: Principal, prefix: string): Promise<PrefixEntity> {
+    const row = await this.prefixes.find(prefix);
+    if (!row) {
+      const hosted = await this.hostedPrefixFor(prefix);
+      throw hosted
+        ? new IdentifierError(IdentifierErrorCode.PREFIX_NOT_FOUND, `Prefix ${prefix} has not been allocated`)
+        : new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node does not host prefix ${prefix}`);
+    }
+    const owner = ownerRef(row);
+    if (!owner || !canManage(actor.tenant, owner)) {
+      throw new IdentifierError(IdentifierErrorCode.PREFIX_NOT_OWNED, `Prefix ${prefix} belongs to another tenant`);
+    }
+    return row;
+  }
+
+  listForActor(actor: Principal): Promise<PrefixEntity[]> {
+    return this.prefixes.listForTenant(actor.tenant.id);
+  }
+}

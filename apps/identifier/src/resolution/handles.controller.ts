@@ -1,0 +1,157 @@
+import { Body, Controller, Delete, Get, Headers, Param, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
+import { isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
+import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { HandleRecordDto, HandleValueDto } from '../identifiers/dto/handle-value.dto';
+import { IdempotencyService, requestHash } from '../identifiers/idempotency.service';
+import { IdentifiersService } from '../identifiers/identifiers.service';
+import { HandleApiErrorFilter } from './handle-api.filter';
+import { ResolutionService } from './resolution.service';
+
+const asArray = ({ value }: { value: unknown }): unknown[] | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? (value as unknown[]) : [value];
+
+export class ResolveQueryDto {
+  @IsOptional() @Transform(asArray) @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(128, { each: true }) type?: string[];
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => asArray({ value })?.map((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v)))
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  index?: number[];
+  /** Handle API: bypass caches and ask the primary source. */
+  @IsOptional() @IsIn(['true', 'false']) auth?: string;
+  @IsOptional() @IsIn(['true', 'false', '']) pretty?: string;
+}
+
+export class WriteQueryDto {
+  @IsOptional() @IsIn(['true', 'false']) overwrite?: string;
+}
+
+/** The If-Match header carries the version read: `"3"` or `3`. */
+function versionFrom(ifMatch: string | undefined): number | undefined {
+  if (ifMatch === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(ifMatch);
+  if (!m) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'If-Match must carry the identifier version, e.g. "3"');
+  return Number(m[1]);
+}
+
+function idempotencyKeyFrom(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,200}$/.test(value))
+    throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'Idempotency-Key must be 1–200 visible ASCII characters');
+  return value;
+}
+
+/**
+ * The Handle System's REST API: GET resolves, PUT creates or replaces, DELETE removes. Paths
+ * and bodies are those of `/api/handles/{handle}` so existing Handle clients work unchanged.
+ */
+@ApiTags('handles')
+@Controller('api/handles')
+export class HandlesController {
+  constructor(
+    private readonly resolution: ResolutionService,
+    private readonly identifiers: IdentifiersService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Get('*handle')
+  @OptionalAuth()
+  @UseFilters(HandleApiErrorFilter)
+  @ApiOperation({ summary: 'Resolve a handle (public values anonymously; more with a token)' })
+  async resolve(
+    @Param('handle') path: string[] | string,
+    @Query() query: ResolveQueryDto,
+    @OptionalPrincipal() caller: Principal | undefined,
+    @Req() req: Request & { handleName?: string },
+  ) {
+    const name = (req.handleName = joinPath(path));
+    const result = await this.resolution.resolve(caller, name, { types: query.type ?? [], indexes: query.index ?? [] });
+    return { responseCode: HandleResponseCode.SUCCESS, handle: result.handle, values: result.values };
+  }
+
+  @Put('*handle')
+  @ApiBearerAuth()
+  @RequireScopes('identifiers:write')
+  @UseFilters(HandleApiErrorFilter)
+  @ApiOperation({
+    summary: 'Create or replace a handle; If-Match: "<version>" for optimistic concurrency; Idempotency-Key for safe retries',
+  })
+  async put(
+    @Param('handle') path: string[] | string,
+    @Body() body: HandleRecordDto,
+    @Query() query: WriteQueryDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('idempotency-key') idemKey: string | undefined,
+    @CurrentPrincipal() actor: Principal,
+    @Req() req: Request & { handleName?: string },
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const handle = this.parse((req.handleName = joinPath(path)));
+    const expectedVersion = versionFrom(ifMatch);
+    const values: HandleValueDto[] = body.values;
+    const outcome = await this.idempotency.run(
+      actor.tenant.id,
+      idempotencyKeyFrom(idemKey),
+      requestHash('PUT', handle.key, body, ifMatch, query.overwrite),
+      async (manager) => {
+        const r = await this.identifiers.put(manager, actor, handle, values, { expectedVersion, overwrite: query.overwrite !== 'false' });
+        return {
+          status: r.created ? 201 : 200,
+          body: { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: r.version },
+        };
+      },
+    );
+    res.status(outcome.status);
+    res.setHeader('ETag', `"${String(outcome.body.version)}"`);
+    if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return outcome.body;
+  }
+
+  @Delete('*handle')
+  @ApiBearerAuth()
+  @RequireScopes('identifiers:write')
+  @UseFilters(HandleApiErrorFilter)
+  @ApiOperation({ summary: 'Delete a handle' })
+  async remove(
+    @Param('handle') path: string[] | string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('idempotency-key') idemKey: string | undefined,
+    @CurrentPrincipal() actor: Principal,
+    @Req() req: Request & { handleName?: string },
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const handle = this.parse((req.handleName = joinPath(path)));
+    const expectedVersion = versionFrom(ifMatch);
+    const outcome = await this.idempotency.run(
+      actor.tenant.id,
+      idempotencyKeyFrom(idemKey),
+      requestHash('DELETE', handle.key, ifMatch),
+      async (manager) => {
+        await this.identifiers.delete(manager, actor, handle, expectedVersion);
+        return { status: 200, body: { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle } };
+      },
+    );
+    res.status(outcome.status);
+    if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return outcome.body;
+  }
+
+  private parse(name: string) {
+    const parsed = parseHandle(name);
+    if (isHandleSyntaxError(parsed))
+      throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, parsed.message, { problem: parsed.problem });
+    return parsed;
+  }
+}
+
+/** Express 5 hands a wildcard over as its path segments, already percent-decoded. */
+function joinPath(path: string[] | string): string {
+  return Array.isArray(path) ? path.join('/') : path;
+}

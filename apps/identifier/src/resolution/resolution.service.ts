@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { Principal, TenantRef, canManage } from '@iip/platform-auth';
+import { isHandleSyntaxError, parseHandle, parsePrefixRecord, prefixRecordHandle } from '../handles/handle-syntax';
+import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { HandleValueView } from '../identifiers/dto/handle-value.dto';
+import { IdentifierValueEntity } from '../identifiers/identifier.entity';
+import { IdentifiersRepository } from '../identifiers/identifiers.repository';
+import { PrefixEntity } from '../prefixes/prefix.entity';
+import { PrefixesService, ownerRef } from '../prefixes/prefixes.service';
+
+export interface ResolveFilters {
+  /** Exact types, or a type ending in "." for it and its subtypes. */
+  types: string[];
+  indexes: number[];
+}
+
+export interface Resolution {
+  handle: string;
+  values: HandleValueView[];
+}
+
+/** Who may read a value: public ones anyone; tenant ones the owner and those above it; granted ones also the grantees. */
+export function mayRead(
+  value: Pick<IdentifierValueEntity, 'access' | 'grantees'>,
+  owner: TenantRef | undefined,
+  caller: Principal | undefined,
+): boolean {
+  if (value.access === 'public') return true;
+  if (!caller) return false;
+  if (owner && canManage(caller.tenant, owner)) return true;
+  return value.access === 'granted' && value.grantees.includes(caller.tenant.id);
+}
+
+export function matchesFilters(value: Pick<IdentifierValueEntity, 'idx' | 'type'>, filters: ResolveFilters): boolean {
+  if (filters.types.length === 0 && filters.indexes.length === 0) return true;
+  if (filters.indexes.includes(value.idx)) return true;
+  const type = value.type.toLowerCase();
+  return filters.types.some((t) => {
+    const wanted = t.toLowerCase();
+    return wanted.endsWith('.') ? type === wanted.slice(0, -1) || type.startsWith(wanted) : type === wanted;
+  });
+}
+
+export function valueView(v: IdentifierValueEntity): HandleValueView {
+  return { index: v.idx, type: v.type, data: { format: v.format, value: v.value }, ttl: v.ttl, timestamp: v.updatedAt.toISOString() };
+}
+
+/** Resolution of identifiers and prefix records this node hosts, within what the caller may read. */
+@Injectable()
+export class ResolutionService {
+  constructor(
+    private readonly identifiers: IdentifiersRepository,
+    private readonly prefixes: PrefixesService,
+  ) {}
+
+  async resolve(caller: Principal | undefined, input: string, filters: ResolveFilters): Promise<Resolution> {
+    const prefixRecord = parsePrefixRecord(input);
+    if (prefixRecord !== undefined) return this.resolvePrefix(caller, prefixRecord, filters);
+    const parsed = parseHandle(input);
+    if (isHandleSyntaxError(parsed))
+      throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, parsed.message, { problem: parsed.problem });
+    const hosted = await this.prefixes.hostedPrefixFor(parsed.prefix);
+    if (!hosted)
+      throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${parsed.prefix}`);
+    const record = await this.identifiers.findRecord(parsed.key);
+    if (!record) throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${parsed.handle} was not found`);
+    const owner = await this.ownerOf(record.identifier.prefix, hosted);
+    return this.visible(record.identifier.handle, record.values, owner, caller, filters);
+  }
+
+  private async resolvePrefix(caller: Principal | undefined, prefix: string, filters: ResolveFilters): Promise<Resolution> {
+    const hosted = await this.prefixes.hostedPrefixFor(prefix);
+    if (!hosted) throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${prefix}`);
+    if (hosted.prefix !== prefix)
+      throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `Prefix ${prefix} has not been allocated`);
+    const stamp = hosted.createdAt;
+    const values = [
+      {
+        key: '',
+        idx: 1,
+        type: 'IIP_PREFIX_KIND',
+        format: 'string',
+        value: hosted.kind,
+        ttl: 86_400,
+        access: 'public',
+        grantees: [],
+        updatedAt: stamp,
+      },
+      {
+        key: '',
+        idx: 100,
+        type: 'HS_ADMIN',
+        format: 'admin',
+        value: { handle: prefixRecordHandle(hosted.prefix), index: 200, permissions: '111111111111', tenantId: hosted.tenantId },
+        ttl: 86_400,
+        access: 'tenant',
+        grantees: [],
+        updatedAt: stamp,
+      },
+    ] satisfies IdentifierValueEntity[];
+    return this.visible(prefixRecordHandle(prefix), values, ownerRef(hosted), caller, filters);
+  }
+
+  private async ownerOf(prefix: string, hosted: PrefixEntity): Promise<TenantRef | undefined> {
+    if (hosted.prefix === prefix) return ownerRef(hosted);
+    const row = await this.prefixes.hostedPrefixFor(prefix);
+    return row ? ownerRef(row) : undefined;
+  }
+
+  private visible(
+    handle: string,
+    values: IdentifierValueEntity[],
+    owner: TenantRef | undefined,
+    caller: Principal | undefined,
+    filters: ResolveFilters,
+  ): Resolution {
+    const readable = values.filter((v) => mayRead(v, owner, caller));
+    if (readable.length === 0 && values.length > 0 && !caller) {
+      throw new IdentifierError(
+        IdentifierErrorCode.AUTHENTICATION_NEEDED,
+        `The values of ${handle} are not public; authenticate to read them`,
+      );
+    }
+    const selected = readable.filter((v) => matchesFilters(v, filters));
+    if (selected.length === 0 && (filters.types.length > 0 || filters.indexes.length > 0)) {
+      throw new IdentifierError(IdentifierErrorCode.VALUES_NOT_FOUND, `${handle} has no readable values of the requested types or indexes`);
+    }
+    return { handle, values: selected.map(valueView) };
+  }
+}
