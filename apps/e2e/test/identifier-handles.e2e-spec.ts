@@ -171,6 +171,42 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     expect(exists.body.responseCode).toBe(101);
   });
 
+  it('serves repeated resolutions from cache and shows an update at a second instance within a second', async () => {
+    const second = await startTestIdentifier(env, tenancy.httpUrl, { IDENTIFIER_NODE_PREFIX: '88.100' });
+    try {
+      const handle = `${prefixes.group}/CACHED-1`;
+      const write = (value: string) => put('group', handle, [{ index: 1, type: 'URL', data: { format: 'string', value } }]);
+      const readAtSecond = async () => {
+        const res = await request(second.httpUrl).get(`/api/handles/${handle}`);
+        return { value: res.body.values?.[0]?.data.value as string | undefined, source: res.headers['x-iip-resolution-source'] };
+      };
+      expect((await write('v1')).status).toBe(201);
+      expect(await readAtSecond()).toEqual({ value: 'v1', source: expect.stringMatching(/redis|database/) });
+      expect(await readAtSecond()).toEqual({ value: 'v1', source: 'memory' });
+      // `auth=true` goes to the source, as in the Handle API.
+      expect((await request(second.httpUrl).get(`/api/handles/${handle}?auth=true`)).headers['x-iip-resolution-source']).toBe('database');
+
+      // Wait until the second instance has joined the change feed (it starts in the background).
+      await write('warm-up');
+      await waitFor(
+        async () => ((await readAtSecond()).value === 'warm-up' ? true : undefined),
+        30_000,
+        'the change feed at the second instance',
+      );
+      expect((await readAtSecond()).source).toBe('memory');
+
+      await write('v2');
+      const seen = await waitFor(
+        async () => ((await readAtSecond()).value === 'v2' ? true : undefined),
+        1_000,
+        'the update at the second instance',
+      );
+      expect(seen).toBe(true);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('deletes, then answers 100 handle not found', async () => {
     const handle = `${prefixes.group}/TO-DELETE`;
     await put('group', handle, [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }]);

@@ -9,13 +9,13 @@ import { NodeSettings } from './prefixes/prefixes.service';
 /** Wires the feature modules to the platform modules; holds no behaviour. */
 @Module({})
 export class AppModule {
-  static forRoot(runtime: ServiceRuntime, verifier: TokenVerifier, node: NodeSettings): DynamicModule {
+  static forRoot(runtime: ServiceRuntime, verifier: TokenVerifier, node: NodeSettings, cacheSize: number): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ logger: runtime.logger, metrics: runtime.metrics, health: runtime.health }),
         AuthModule.forRoot(verifier),
-        IdentifierInfraModule.forRoot(runtime, node),
+        IdentifierInfraModule.forRoot(runtime, node, cacheSize),
         PrefixesModule,
         HandlesModule,
       ],

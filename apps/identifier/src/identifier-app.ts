@@ -29,7 +29,10 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
       defaultTtl: config.IDENTIFIER_DEFAULT_TTL,
       role: config.IDENTIFIER_NODE_ROLE,
     };
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(runtime, verifier, node), runtime.nestOptions());
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot(runtime, verifier, node, config.IDENTIFIER_CACHE_SIZE),
+      runtime.nestOptions(),
+    );
     await runtime.serve(
       app,
       {

@@ -12,13 +12,17 @@ import { HandleApiErrorFilter } from './resolution/handle-api.filter';
 import { HandlesController } from './resolution/handles.controller';
 import { IdentifierGrpcController } from './resolution/identifier.grpc-controller';
 import { ResolutionService } from './resolution/resolution.service';
+import { CACHE_SETTINGS, IDENTIFIER_REDIS, RecordCache } from './resolution/record-cache';
+import { ChangeFeedListener } from './resolution/change-feed.listener';
 
 /** The runtime's connections and the node's settings, shared by the feature modules. */
 @Global()
 @Module({})
 export class IdentifierInfraModule {
-  static forRoot(runtime: ServiceRuntime, node: NodeSettings): DynamicModule {
+  static forRoot(runtime: ServiceRuntime, node: NodeSettings, cacheSize: number): DynamicModule {
     const providers = [
+      { provide: IDENTIFIER_REDIS, useValue: runtime.redis },
+      { provide: CACHE_SETTINGS, useValue: { maxRecords: cacheSize } },
       { provide: ServiceRuntime, useValue: runtime },
       { provide: IDENTIFIER_DATA_SOURCE, useValue: runtime.dataSource },
       { provide: IdentifierOutbox, useValue: new IdentifierOutbox(runtime.outboxWriter) },
@@ -38,6 +42,14 @@ export class PrefixesModule {}
 @Module({
   imports: [PrefixesModule],
   controllers: [HandlesController, IdentifierGrpcController],
-  providers: [IdentifiersRepository, IdentifiersService, IdempotencyService, ResolutionService, HandleApiErrorFilter],
+  providers: [
+    IdentifiersRepository,
+    IdentifiersService,
+    IdempotencyService,
+    ResolutionService,
+    RecordCache,
+    ChangeFeedListener,
+    HandleApiErrorFilter,
+  ],
 })
 export class HandlesModule {}

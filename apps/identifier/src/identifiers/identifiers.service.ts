@@ -8,6 +8,8 @@ import { PrefixEntity } from '../prefixes/prefix.entity';
 import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
 import { HandleValueDto } from './dto/handle-value.dto';
 import { IdentifierValueEntity } from './identifier.entity';
+import { RecordCache } from '../resolution/record-cache';
+import { IdempotencyService, WriteOutcome, requestHash } from './idempotency.service';
 import { IdentifiersRepository } from './identifiers.repository';
 
 /** Index of the administrative value naming the owner, as in the Handle System. */
@@ -32,8 +34,42 @@ export class IdentifiersService {
     private readonly identifiers: IdentifiersRepository,
     private readonly prefixes: PrefixesService,
     private readonly outbox: IdentifierOutbox,
+    private readonly idempotency: IdempotencyService,
+    private readonly cache: RecordCache,
     @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
   ) {}
+
+  /** PUT of a whole record: idempotent on `idempotencyKey`, cache dropped once committed. */
+  async putRecord(
+    actor: Principal,
+    handle: ParsedHandle,
+    values: HandleValueDto[],
+    options: WriteOptions,
+    idempotencyKey?: string,
+  ): Promise<WriteOutcome & { replayed: boolean }> {
+    const hash = requestHash('PUT', handle.key, values, options);
+    const outcome = await this.idempotency.run(actor.tenant.id, idempotencyKey, hash, async (manager) => {
+      const r = await this.put(manager, actor, handle, values, options);
+      return { status: r.created ? 201 : 200, body: { responseCode: 1, handle: handle.handle, version: r.version } };
+    });
+    await this.cache.invalidate(handle.key);
+    return outcome;
+  }
+
+  async deleteRecord(
+    actor: Principal,
+    handle: ParsedHandle,
+    expectedVersion?: number,
+    idempotencyKey?: string,
+  ): Promise<WriteOutcome & { replayed: boolean }> {
+    const hash = requestHash('DELETE', handle.key, expectedVersion);
+    const outcome = await this.idempotency.run(actor.tenant.id, idempotencyKey, hash, async (manager) => {
+      await this.delete(manager, actor, handle, expectedVersion);
+      return { status: 200, body: { responseCode: 1, handle: handle.handle } };
+    });
+    await this.cache.invalidate(handle.key);
+    return outcome;
+  }
 
   /** Creates the identifier or replaces all its values, in the caller's transaction. */
   async put(

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TenantEventData, Topics } from '@iip/contracts';
-import { IdempotentConsumer, createIdempotentProducer } from '@iip/platform-kafka';
+import { IdempotentConsumer, createIdempotentProducer, startWithRetry } from '@iip/platform-kafka';
 import { AppLogger, InjectLogger } from '@iip/platform-observability';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { IDENTIFIER_DATA_SOURCE } from './prefixes.repository';
@@ -33,25 +33,28 @@ export class PrefixesConsumer implements OnApplicationBootstrap, OnApplicationSh
     await this.consumer?.stop();
   }
 
-  private async startWithRetry(): Promise<void> {
+  private startWithRetry(): Promise<void> {
     const { kafka, topics, config, metrics } = this.runtime;
-    for (let delay = 500; !this.stopped; delay = Math.min(delay * 2, 10_000)) {
-      const consumer = new IdempotentConsumer(kafka, this.dataSource, createIdempotentProducer(kafka), topics, this.logger, {
-        groupId: `${config.KAFKA_TOPIC_PREFIX}iip.identifier.prefixes`,
-        topics: [config.KAFKA_TOPIC_PREFIX + Topics.tenancyTenant],
-        handle: (event, ctx) => this.prefixes.applyTenantEvent(ctx.manager, event.type, event.data as TenantEventData),
-        onOutcome: (topic, outcome) => metrics.kafkaMessages.inc({ topic, outcome }),
-      });
-      try {
-        await consumer.start();
+    return startWithRetry(
+      async () => {
+        const consumer = new IdempotentConsumer(kafka, this.dataSource, createIdempotentProducer(kafka), topics, this.logger, {
+          groupId: `${config.KAFKA_TOPIC_PREFIX}iip.identifier.prefixes`,
+          topics: [config.KAFKA_TOPIC_PREFIX + Topics.tenancyTenant],
+          handle: (event, ctx) => this.prefixes.applyTenantEvent(ctx.manager, event.type, event.data as TenantEventData),
+          onOutcome: (topic, outcome) => metrics.kafkaMessages.inc({ topic, outcome }),
+        });
+        try {
+          await consumer.start();
+        } catch (err) {
+          await consumer.stop().catch(() => undefined);
+          throw err;
+        }
         this.consumer = consumer;
         if (this.stopped) await consumer.stop();
-        return;
-      } catch (err) {
-        await consumer.stop().catch(() => undefined);
-        this.logger.warn({ err: (err as Error).message, retryInMs: delay }, 'tenant event consumer cannot start yet');
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+      },
+      () => this.stopped,
+      this.logger,
+      'tenant event consumer',
+    );
   }
 }

@@ -7,7 +7,6 @@ import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireSc
 import { isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
 import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleRecordDto, HandleValueDto } from '../identifiers/dto/handle-value.dto';
-import { IdempotencyService, requestHash } from '../identifiers/idempotency.service';
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { HandleApiErrorFilter } from './handle-api.filter';
 import { ResolutionService } from './resolution.service';
@@ -58,7 +57,6 @@ export class HandlesController {
   constructor(
     private readonly resolution: ResolutionService,
     private readonly identifiers: IdentifiersService,
-    private readonly idempotency: IdempotencyService,
   ) {}
 
   @Get('*handle')
@@ -70,9 +68,16 @@ export class HandlesController {
     @Query() query: ResolveQueryDto,
     @OptionalPrincipal() caller: Principal | undefined,
     @Req() req: Request & { handleName?: string },
+    @Res({ passthrough: true }) res: Response,
   ) {
     const name = (req.handleName = joinPath(path));
-    const result = await this.resolution.resolve(caller, name, { types: query.type ?? [], indexes: query.index ?? [] });
+    const result = await this.resolution.resolve(
+      caller,
+      name,
+      { types: query.type ?? [], indexes: query.index ?? [] },
+      query.auth === 'true',
+    );
+    res.setHeader('X-IIP-Resolution-Source', result.source);
     return { responseCode: HandleResponseCode.SUCCESS, handle: result.handle, values: result.values };
   }
 
@@ -96,17 +101,12 @@ export class HandlesController {
     const handle = this.parse((req.handleName = joinPath(path)));
     const expectedVersion = versionFrom(ifMatch);
     const values: HandleValueDto[] = body.values;
-    const outcome = await this.idempotency.run(
-      actor.tenant.id,
+    const outcome = await this.identifiers.putRecord(
+      actor,
+      handle,
+      values,
+      { expectedVersion, overwrite: query.overwrite !== 'false' },
       idempotencyKeyFrom(idemKey),
-      requestHash('PUT', handle.key, body, ifMatch, query.overwrite),
-      async (manager) => {
-        const r = await this.identifiers.put(manager, actor, handle, values, { expectedVersion, overwrite: query.overwrite !== 'false' });
-        return {
-          status: r.created ? 201 : 200,
-          body: { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: r.version },
-        };
-      },
     );
     res.status(outcome.status);
     res.setHeader('ETag', `"${String(outcome.body.version)}"`);
@@ -129,15 +129,7 @@ export class HandlesController {
   ) {
     const handle = this.parse((req.handleName = joinPath(path)));
     const expectedVersion = versionFrom(ifMatch);
-    const outcome = await this.idempotency.run(
-      actor.tenant.id,
-      idempotencyKeyFrom(idemKey),
-      requestHash('DELETE', handle.key, ifMatch),
-      async (manager) => {
-        await this.identifiers.delete(manager, actor, handle, expectedVersion);
-        return { status: 200, body: { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle } };
-      },
-    );
+    const outcome = await this.identifiers.deleteRecord(actor, handle, expectedVersion, idempotencyKeyFrom(idemKey));
     res.status(outcome.status);
     if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return outcome.body;

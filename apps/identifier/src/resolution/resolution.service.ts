@@ -7,6 +7,7 @@ import { IdentifierValueEntity } from '../identifiers/identifier.entity';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { PrefixEntity } from '../prefixes/prefix.entity';
 import { PrefixesService, ownerRef } from '../prefixes/prefixes.service';
+import { CacheSource, CachedRecord, CachedValue, RecordCache } from './record-cache';
 
 export interface ResolveFilters {
   /** Exact types, or a type ending in "." for it and its subtypes. */
@@ -17,6 +18,8 @@ export interface ResolveFilters {
 export interface Resolution {
   handle: string;
   values: HandleValueView[];
+  /** Where the record came from: in-process cache, Redis, or PostgreSQL. */
+  source: CacheSource;
 }
 
 /** Who may read a value: public ones anyone; tenant ones the owner and those above it; granted ones also the grantees. */
@@ -31,7 +34,7 @@ export function mayRead(
   return value.access === 'granted' && value.grantees.includes(caller.tenant.id);
 }
 
-export function matchesFilters(value: Pick<IdentifierValueEntity, 'idx' | 'type'>, filters: ResolveFilters): boolean {
+export function matchesFilters(value: Pick<CachedValue, 'idx' | 'type'>, filters: ResolveFilters): boolean {
   if (filters.types.length === 0 && filters.indexes.length === 0) return true;
   if (filters.indexes.includes(value.idx)) return true;
   const type = value.type.toLowerCase();
@@ -41,8 +44,21 @@ export function matchesFilters(value: Pick<IdentifierValueEntity, 'idx' | 'type'
   });
 }
 
-export function valueView(v: IdentifierValueEntity): HandleValueView {
-  return { index: v.idx, type: v.type, data: { format: v.format, value: v.value }, ttl: v.ttl, timestamp: v.updatedAt.toISOString() };
+export function valueView(v: CachedValue): HandleValueView {
+  return { index: v.idx, type: v.type, data: { format: v.format, value: v.value }, ttl: v.ttl, timestamp: v.updatedAt };
+}
+
+export function toCachedValue(v: IdentifierValueEntity): CachedValue {
+  return {
+    idx: v.idx,
+    type: v.type,
+    format: v.format,
+    value: v.value,
+    ttl: v.ttl,
+    access: v.access,
+    grantees: v.grantees,
+    updatedAt: v.updatedAt.toISOString(),
+  };
 }
 
 /** Resolution of identifiers and prefix records this node hosts, within what the caller may read. */
@@ -51,9 +67,11 @@ export class ResolutionService {
   constructor(
     private readonly identifiers: IdentifiersRepository,
     private readonly prefixes: PrefixesService,
+    private readonly cache: RecordCache,
   ) {}
 
-  async resolve(caller: Principal | undefined, input: string, filters: ResolveFilters): Promise<Resolution> {
+  /** `authoritative` (Handle API `auth=true`) skips the caches and reads PostgreSQL. */
+  async resolve(caller: Principal | undefined, input: string, filters: ResolveFilters, authoritative = false): Promise<Resolution> {
     const prefixRecord = parsePrefixRecord(input);
     if (prefixRecord !== undefined) return this.resolvePrefix(caller, prefixRecord, filters);
     const parsed = parseHandle(input);
@@ -62,10 +80,23 @@ export class ResolutionService {
     const hosted = await this.prefixes.hostedPrefixFor(parsed.prefix);
     if (!hosted)
       throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${parsed.prefix}`);
-    const record = await this.identifiers.findRecord(parsed.key);
-    if (!record) throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${parsed.handle} was not found`);
-    const owner = await this.ownerOf(record.identifier.prefix, hosted);
-    return this.visible(record.identifier.handle, record.values, owner, caller, filters);
+    const load = async (): Promise<CachedRecord> => {
+      const stored = await this.identifiers.findRecord(parsed.key);
+      if (!stored) return { found: false };
+      const owner = await this.ownerOf(stored.identifier.prefix, hosted);
+      return {
+        found: true,
+        handle: stored.identifier.handle,
+        version: stored.identifier.version,
+        owner,
+        values: stored.values.map(toCachedValue),
+      };
+    };
+    const { record, source } = authoritative
+      ? { record: await load(), source: 'database' as const }
+      : await this.cache.get(parsed.key, load);
+    if (!record.found) throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${parsed.handle} was not found`);
+    return this.visible(record.handle, record.values, record.owner, caller, filters, source);
   }
 
   private async resolvePrefix(caller: Principal | undefined, prefix: string, filters: ResolveFilters): Promise<Resolution> {
@@ -73,10 +104,9 @@ export class ResolutionService {
     if (!hosted) throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${prefix}`);
     if (hosted.prefix !== prefix)
       throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `Prefix ${prefix} has not been allocated`);
-    const stamp = hosted.createdAt;
+    const stamp = hosted.createdAt.toISOString();
     const values = [
       {
-        key: '',
         idx: 1,
         type: 'IIP_PREFIX_KIND',
         format: 'string',
@@ -87,7 +117,6 @@ export class ResolutionService {
         updatedAt: stamp,
       },
       {
-        key: '',
         idx: 100,
         type: 'HS_ADMIN',
         format: 'admin',
@@ -97,8 +126,8 @@ export class ResolutionService {
         grantees: [],
         updatedAt: stamp,
       },
-    ] satisfies IdentifierValueEntity[];
-    return this.visible(prefixRecordHandle(prefix), values, ownerRef(hosted), caller, filters);
+    ] satisfies CachedValue[];
+    return this.visible(prefixRecordHandle(prefix), values, ownerRef(hosted), caller, filters, 'database');
   }
 
   private async ownerOf(prefix: string, hosted: PrefixEntity): Promise<TenantRef | undefined> {
@@ -109,10 +138,11 @@ export class ResolutionService {
 
   private visible(
     handle: string,
-    values: IdentifierValueEntity[],
+    values: CachedValue[],
     owner: TenantRef | undefined,
     caller: Principal | undefined,
     filters: ResolveFilters,
+    source: CacheSource,
   ): Resolution {
     const readable = values.filter((v) => mayRead(v, owner, caller));
     if (readable.length === 0 && values.length > 0 && !caller) {
@@ -125,6 +155,6 @@ export class ResolutionService {
     if (selected.length === 0 && (filters.types.length > 0 || filters.indexes.length > 0)) {
       throw new IdentifierError(IdentifierErrorCode.VALUES_NOT_FOUND, `${handle} has no readable values of the requested types or indexes`);
     }
-    return { handle, values: selected.map(valueView) };
+    return { handle, values: selected.map(valueView), source };
   }
 }

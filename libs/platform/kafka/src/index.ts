@@ -1,3 +1,4 @@
+export * from './broadcast-listener';
 export * from './envelope';
 export * from './idempotent-consumer';
 export * from './kafka-client';

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { TenantRef } from '@iip/platform-auth';
+import { Redis } from '@iip/platform-redis';
+import { ValueAccess } from '../identifiers/identifier.entity';
+
+export const CACHE_SETTINGS = Symbol('CACHE_SETTINGS');
+export const IDENTIFIER_REDIS = Symbol('IDENTIFIER_REDIS');
+
+export interface CachedValue {
+  idx: number;
+  type: string;
+  format: string;
+  value: unknown;
+  ttl: number;
+  access: ValueAccess;
+  grantees: string[];
+  updatedAt: string;
+}
+
+/** A whole record with everything needed to filter it per caller, or the fact that there is none. */
+export type CachedRecord = { found: true; handle: string; version: number; owner?: TenantRef; values: CachedValue[] } | { found: false };
+
+export type CacheSource = 'memory' | 'redis' | 'database';
+
+const NOT_FOUND_TTL_MS = 2_000;
+const MAX_TTL_S = 86_400;
+
+/**
+ * Resolution cache: a bounded in-process LRU in front of Redis in front of PostgreSQL. Entries
+ * live as long as the shortest TTL among their values; writers invalidate after commit and every
+ * instance drops its copy when the change feed announces a newer version.
+ */
+@Injectable()
+export class RecordCache {
+  private readonly memory: LRUCache<string, CachedRecord>;
+  readonly stats = { memory: 0, redis: 0, database: 0 };
+
+  constructor(
+    @Inject(IDENTIFIER_REDIS) private readonly redis: Redis,
+    @Inject(CACHE_SETTINGS) settings: { maxRecords: number },
+  ) {
+    this.memory = new LRUCache({ max: settings.maxRecords, ttlAutopurge: false });
+  }
+
+  async get(key: string, load: () => Promise<CachedRecord>): Promise<{ record: CachedRecord; source: CacheSource }> {
+    const inMemory = this.memory.get(key);
+    if (inMemory) {
+      this.stats.memory++;
+      return { record: inMemory, source: 'memory' };
+    }
+    const fromRedis = await this.redis.get(redisKey(key));
+    if (fromRedis) {
+      const record = JSON.parse(fromRedis) as CachedRecord;
+      this.memory.set(key, record, { ttl: ttlMs(record) });
+      this.stats.redis++;
+      return { record, source: 'redis' };
+    }
+    const record = await load();
+    this.stats.database++;
+    this.memory.set(key, record, { ttl: ttlMs(record) });
+    if (record.found) await this.redis.set(redisKey(key), JSON.stringify(record), 'PX', ttlMs(record));
+    return { record, source: 'database' };
+  }
+
+  /** After a committed write on this instance: drop the record here and in Redis. */
+  async invalidate(key: string): Promise<void> {
+    this.memory.delete(key);
+    await this.redis.del(redisKey(key));
+  }
+
+  /** A change announced on the feed: drop copies older than the announced version. */
+  async changed(key: string, version: number): Promise<void> {
+    const cached = this.memory.get(key);
+    if (!cached || !cached.found || cached.version < version) this.memory.delete(key);
+    const shared = await this.redis.get(redisKey(key));
+    if (shared) {
+      const record = JSON.parse(shared) as CachedRecord;
+      if (!record.found || record.version < version) await this.redis.del(redisKey(key));
+    }
+  }
+}
+
+function redisKey(key: string): string {
+  return `rec:${key}`;
+}
+
+function ttlMs(record: CachedRecord): number {
+  if (!record.found) return NOT_FOUND_TTL_MS;
+  const shortest = Math.min(MAX_TTL_S, ...record.values.map((v) => v.ttl));
+  return Math.max(1, shortest) * 1000;
+}
