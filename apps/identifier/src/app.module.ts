@@ -5,17 +5,24 @@ import { ObservabilityModule } from '@iip/platform-observability';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { HandlesModule, IdentifierInfraModule, PrefixesModule } from './identifier.module';
 import { NodeSettings } from './prefixes/prefixes.service';
+import { RemoteSettings } from './resolution/remote-resolver';
 
 /** Wires the feature modules to the platform modules; holds no behaviour. */
 @Module({})
 export class AppModule {
-  static forRoot(runtime: ServiceRuntime, verifier: TokenVerifier, node: NodeSettings, cacheSize: number): DynamicModule {
+  static forRoot(
+    runtime: ServiceRuntime,
+    verifier: TokenVerifier,
+    node: NodeSettings,
+    cacheSize: number,
+    remote: RemoteSettings,
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ logger: runtime.logger, metrics: runtime.metrics, health: runtime.health }),
         AuthModule.forRoot(verifier),
-        IdentifierInfraModule.forRoot(runtime, node, cacheSize),
+        IdentifierInfraModule.forRoot(runtime, node, cacheSize, remote),
         PrefixesModule,
         HandlesModule,
       ],

@@ -18,6 +18,12 @@ export const identifierEnvSchema = {
   IDENTIFIER_PREFIX_START: positiveInt(1000),
   /** Upper bound of the in-process resolution cache (records). */
   IDENTIFIER_CACHE_SIZE: positiveInt(200_000),
+  /** How long past its TTL a delegated node's answer may still be served (marked stale) when that node is down, seconds. */
+  IDENTIFIER_STALE_WINDOW_S: positiveInt(300),
+  /** Delegations followed at most, so a loop ends with an error. */
+  IDENTIFIER_MAX_HOPS: positiveInt(4),
+  /** Time allowed to a delegated node to answer, ms. */
+  IDENTIFIER_UPSTREAM_TIMEOUT_MS: positiveInt(3000),
   /** Default TTL of a value that names none, seconds. */
   IDENTIFIER_DEFAULT_TTL: positiveInt(86_400),
 };

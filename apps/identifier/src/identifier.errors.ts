@@ -15,12 +15,15 @@ export enum IdentifierErrorCode {
   VERSION_CONFLICT = 'VERSION_CONFLICT',
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   TENANT_UNKNOWN = 'TENANT_UNKNOWN',
+  RECURSION_LIMIT = 'RECURSION_LIMIT',
+  UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
 }
 
 /** Handle protocol response codes (RFC 3652 §2.2.2.3), as the Handle REST API reports them. */
 export const HandleResponseCode = {
   SUCCESS: 1,
   ERROR: 2,
+  RECURSION_LIMIT_EXCEEDED: 6,
   HANDLE_NOT_FOUND: 100,
   HANDLE_ALREADY_EXISTS: 101,
   INVALID_HANDLE: 102,
@@ -55,7 +58,10 @@ export function identifierHandleCode(code: IdentifierErrorCode): number {
     case IdentifierErrorCode.VERSION_CONFLICT:
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
     case IdentifierErrorCode.TENANT_UNKNOWN:
+    case IdentifierErrorCode.UPSTREAM_UNAVAILABLE:
       return HandleResponseCode.ERROR;
+    case IdentifierErrorCode.RECURSION_LIMIT:
+      return HandleResponseCode.RECURSION_LIMIT_EXCEEDED;
     default:
       return assertNever(code);
   }
@@ -82,6 +88,10 @@ export function identifierHttpStatus(code: IdentifierErrorCode): number {
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
     case IdentifierErrorCode.TENANT_UNKNOWN:
       return 422;
+    case IdentifierErrorCode.RECURSION_LIMIT:
+      return 508;
+    case IdentifierErrorCode.UPSTREAM_UNAVAILABLE:
+      return 502;
     default:
       return assertNever(code);
   }
@@ -109,7 +119,10 @@ export function identifierGrpcStatus(code: IdentifierErrorCode): GrpcStatus {
       return GrpcStatus.ABORTED;
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
     case IdentifierErrorCode.TENANT_UNKNOWN:
+    case IdentifierErrorCode.RECURSION_LIMIT:
       return GrpcStatus.FAILED_PRECONDITION;
+    case IdentifierErrorCode.UPSTREAM_UNAVAILABLE:
+      return GrpcStatus.UNAVAILABLE;
     default:
       return assertNever(code);
   }
@@ -120,6 +133,7 @@ export function identifierKafkaDisposition(code: IdentifierErrorCode): KafkaDisp
     // The tenant event may simply not have arrived yet.
     case IdentifierErrorCode.TENANT_UNKNOWN:
     case IdentifierErrorCode.VERSION_CONFLICT:
+    case IdentifierErrorCode.UPSTREAM_UNAVAILABLE:
       return 'retry';
     case IdentifierErrorCode.HANDLE_NOT_FOUND:
     case IdentifierErrorCode.HANDLE_ALREADY_EXISTS:
@@ -132,6 +146,7 @@ export function identifierKafkaDisposition(code: IdentifierErrorCode): KafkaDisp
     case IdentifierErrorCode.PREFIX_NOT_FOUND:
     case IdentifierErrorCode.PREFIX_ALREADY_EXISTS:
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
+    case IdentifierErrorCode.RECURSION_LIMIT:
       return 'dead-letter';
     default:
       return assertNever(code);

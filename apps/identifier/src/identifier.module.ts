@@ -14,13 +14,18 @@ import { IdentifierGrpcController } from './resolution/identifier.grpc-controlle
 import { ResolutionService } from './resolution/resolution.service';
 import { CACHE_SETTINGS, IDENTIFIER_REDIS, RecordCache } from './resolution/record-cache';
 import { ChangeFeedListener } from './resolution/change-feed.listener';
+import { REMOTE_SETTINGS, RemoteResolver, RemoteSettings } from './resolution/remote-resolver';
+import { DelegationsController } from './prefixes/delegations.controller';
+import { DelegationsRepository } from './prefixes/delegations.repository';
+import { DelegationsService } from './prefixes/delegations.service';
 
 /** The runtime's connections and the node's settings, shared by the feature modules. */
 @Global()
 @Module({})
 export class IdentifierInfraModule {
-  static forRoot(runtime: ServiceRuntime, node: NodeSettings, cacheSize: number): DynamicModule {
+  static forRoot(runtime: ServiceRuntime, node: NodeSettings, cacheSize: number, remote: RemoteSettings): DynamicModule {
     const providers = [
+      { provide: REMOTE_SETTINGS, useValue: remote },
       { provide: IDENTIFIER_REDIS, useValue: runtime.redis },
       { provide: CACHE_SETTINGS, useValue: { maxRecords: cacheSize } },
       { provide: ServiceRuntime, useValue: runtime },
@@ -33,9 +38,9 @@ export class IdentifierInfraModule {
 }
 
 @Module({
-  controllers: [PrefixesController],
-  providers: [PrefixesRepository, PrefixesService, PrefixesConsumer],
-  exports: [PrefixesService],
+  controllers: [PrefixesController, DelegationsController],
+  providers: [PrefixesRepository, PrefixesService, PrefixesConsumer, DelegationsRepository, DelegationsService],
+  exports: [PrefixesService, DelegationsRepository],
 })
 export class PrefixesModule {}
 
@@ -48,6 +53,7 @@ export class PrefixesModule {}
     IdempotencyService,
     ResolutionService,
     RecordCache,
+    RemoteResolver,
     ChangeFeedListener,
     HandleApiErrorFilter,
   ],

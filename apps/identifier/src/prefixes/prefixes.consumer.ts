@@ -5,7 +5,7 @@ import { IdempotentConsumer, createIdempotentProducer, startWithRetry } from '@i
 import { AppLogger, InjectLogger } from '@iip/platform-observability';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { IDENTIFIER_DATA_SOURCE } from './prefixes.repository';
-import { PrefixesService } from './prefixes.service';
+import { NODE_SETTINGS, NodeSettings, PrefixesService } from './prefixes.service';
 
 /**
  * Kafka adapter: tenancy's tenant events allocate enterprise prefixes (TenantOnboarded) and
@@ -22,6 +22,7 @@ export class PrefixesConsumer implements OnApplicationBootstrap, OnApplicationSh
     private readonly runtime: ServiceRuntime,
     @Inject(IDENTIFIER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectLogger() private readonly logger: AppLogger,
+    @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -38,7 +39,8 @@ export class PrefixesConsumer implements OnApplicationBootstrap, OnApplicationSh
     return startWithRetry(
       async () => {
         const consumer = new IdempotentConsumer(kafka, this.dataSource, createIdempotentProducer(kafka), topics, this.logger, {
-          groupId: `${config.KAFKA_TOPIC_PREFIX}iip.identifier.prefixes`,
+          // One group per node: two nodes on one cluster each hear every tenant event.
+          groupId: `${config.KAFKA_TOPIC_PREFIX}iip.identifier.prefixes.${this.node.nodePrefix}`,
           topics: [config.KAFKA_TOPIC_PREFIX + Topics.tenancyTenant],
           handle: (event, ctx) => this.prefixes.applyTenantEvent(ctx.manager, event.type, event.data as TenantEventData),
           onOutcome: (topic, outcome) => metrics.kafkaMessages.inc({ topic, outcome }),

@@ -16,7 +16,7 @@ export class HandleApiErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const req = host.switchToHttp().getRequest<Request & { handleName?: string }>();
     const problem = toProblem(exception);
-    if (problem.status >= 500) this.logger.error({ err: exception }, 'unhandled error on the Handle API');
+    if (problem.status >= 500 && !isDomainError(exception)) this.logger.error({ err: exception }, 'unhandled error on the Handle API');
     if (res.headersSent) return;
     const requestId = res.getHeader('x-request-id');
     res

@@ -9,6 +9,7 @@ import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../ide
 import { HandleRecordDto, HandleValueDto } from '../identifiers/dto/handle-value.dto';
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { HandleApiErrorFilter } from './handle-api.filter';
+import { HOPS_HEADER } from './remote-resolver';
 import { ResolutionService } from './resolution.service';
 
 const asArray = ({ value }: { value: unknown }): unknown[] | undefined =>
@@ -71,13 +72,17 @@ export class HandlesController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const name = (req.handleName = joinPath(path));
+    // Hops so far, from the node that delegated here: a loop ends at IDENTIFIER_MAX_HOPS.
+    const hops = Number(req.headers[HOPS_HEADER] ?? 0);
     const result = await this.resolution.resolve(
       caller,
       name,
       { types: query.type ?? [], indexes: query.index ?? [] },
       query.auth === 'true',
+      Number.isInteger(hops) && hops >= 0 ? hops : 0,
     );
     res.setHeader('X-IIP-Resolution-Source', result.source);
+    if (result.source === 'remote-stale') res.setHeader('Warning', '110 - "Response is Stale"');
     return { responseCode: HandleResponseCode.SUCCESS, handle: result.handle, values: result.values };
   }
 

@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Principal, TenantRef, canManage } from '@iip/platform-auth';
-import { isHandleSyntaxError, parseHandle, parsePrefixRecord, prefixRecordHandle } from '../handles/handle-syntax';
-import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { isHandleSyntaxError, parentPrefixes, parseHandle, parsePrefixRecord, prefixRecordHandle } from '../handles/handle-syntax';
+import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { DelegationsRepository } from '../prefixes/delegations.repository';
 import { HandleValueView } from '../identifiers/dto/handle-value.dto';
 import { IdentifierValueEntity } from '../identifiers/identifier.entity';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { PrefixEntity } from '../prefixes/prefix.entity';
 import { PrefixesService, ownerRef } from '../prefixes/prefixes.service';
 import { CacheSource, CachedRecord, CachedValue, RecordCache } from './record-cache';
+import { RemoteResolver, RemoteResult } from './remote-resolver';
 
 export interface ResolveFilters {
   /** Exact types, or a type ending in "." for it and its subtypes. */
@@ -18,8 +20,26 @@ export interface ResolveFilters {
 export interface Resolution {
   handle: string;
   values: HandleValueView[];
-  /** Where the record came from: in-process cache, Redis, or PostgreSQL. */
-  source: CacheSource;
+  /** Where the record came from: in-process cache, Redis, PostgreSQL, or a delegated node. */
+  source: CacheSource | RemoteResult['source'];
+}
+
+/** A delegated node's Handle response code, as this node's own error. */
+function remoteError(responseCode: number, message: string): IdentifierError {
+  switch (responseCode) {
+    case HandleResponseCode.HANDLE_NOT_FOUND:
+      return new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, message);
+    case HandleResponseCode.VALUES_NOT_FOUND:
+      return new IdentifierError(IdentifierErrorCode.VALUES_NOT_FOUND, message);
+    case HandleResponseCode.INVALID_HANDLE:
+      return new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, message);
+    case HandleResponseCode.SERVER_NOT_RESPONSIBLE:
+      return new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, message);
+    case HandleResponseCode.AUTHENTICATION_NEEDED:
+      return new IdentifierError(IdentifierErrorCode.AUTHENTICATION_NEEDED, message);
+    default:
+      return new IdentifierError(IdentifierErrorCode.UPSTREAM_UNAVAILABLE, message);
+  }
 }
 
 /** Who may read a value: public ones anyone; tenant ones the owner and those above it; granted ones also the grantees. */
@@ -68,18 +88,25 @@ export class ResolutionService {
     private readonly identifiers: IdentifiersRepository,
     private readonly prefixes: PrefixesService,
     private readonly cache: RecordCache,
+    private readonly delegations: DelegationsRepository,
+    private readonly remote: RemoteResolver,
   ) {}
 
   /** `authoritative` (Handle API `auth=true`) skips the caches and reads PostgreSQL. */
-  async resolve(caller: Principal | undefined, input: string, filters: ResolveFilters, authoritative = false): Promise<Resolution> {
+  async resolve(
+    caller: Principal | undefined,
+    input: string,
+    filters: ResolveFilters,
+    authoritative = false,
+    hops = 0,
+  ): Promise<Resolution> {
     const prefixRecord = parsePrefixRecord(input);
     if (prefixRecord !== undefined) return this.resolvePrefix(caller, prefixRecord, filters);
     const parsed = parseHandle(input);
     if (isHandleSyntaxError(parsed))
       throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, parsed.message, { problem: parsed.problem });
     const hosted = await this.prefixes.hostedPrefixFor(parsed.prefix);
-    if (!hosted)
-      throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${parsed.prefix}`);
+    if (!hosted) return this.resolveElsewhere(parsed.handle, parsed.prefix, filters, authoritative, hops);
     const load = async (): Promise<CachedRecord> => {
       const stored = await this.identifiers.findRecord(parsed.key);
       if (!stored) return { found: false };
@@ -128,6 +155,24 @@ export class ResolutionService {
       },
     ] satisfies CachedValue[];
     return this.visible(prefixRecordHandle(prefix), values, ownerRef(hosted), caller, filters, 'database');
+  }
+
+  /** Follows the most specific delegation of the prefix to the node responsible for it. */
+  private async resolveElsewhere(
+    handle: string,
+    prefix: string,
+    filters: ResolveFilters,
+    authoritative: boolean,
+    hops: number,
+  ): Promise<Resolution> {
+    const delegation = await this.delegations.findFirst(parentPrefixes(prefix));
+    if (!delegation)
+      throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${prefix}`);
+    const answer = await this.remote.resolve(delegation.baseUrl, handle, filters, hops, authoritative);
+    if (answer.body.responseCode !== HandleResponseCode.SUCCESS) {
+      throw remoteError(answer.body.responseCode, answer.body.message ?? `${delegation.baseUrl} answered ${answer.body.responseCode}`);
+    }
+    return { handle: answer.body.handle ?? handle, values: answer.body.values ?? [], source: answer.source };
   }
 
   private async ownerOf(prefix: string, hosted: PrefixEntity): Promise<TenantRef | undefined> {

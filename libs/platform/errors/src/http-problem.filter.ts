@@ -98,7 +98,7 @@ export class HttpProblemFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
     const body = toProblem(exception);
-    if (body.status >= 500) this.logger.error({ err: exception }, 'unhandled error while serving HTTP');
+    if (body.status >= 500 && !isDomainError(exception)) this.logger.error({ err: exception }, 'unhandled error while serving HTTP');
     if (res.headersSent) return;
     sendProblem(res, req, body);
   }

@@ -31,6 +31,9 @@ const titles: Record<number, string> = {
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  504: 'Gateway Timeout',
+  508: 'Loop Detected',
   503: 'Service Unavailable',
 };
 
