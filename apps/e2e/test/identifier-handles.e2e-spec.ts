@@ -207,6 +207,67 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     }
   });
 
+  it('registers a batch with a result per item, lists by prefix and finds identifiers by value', async () => {
+    const items = Array.from({ length: 30 }, (_, i) => ({
+      handle: `${prefixes.group}/SN-BATCH-${String(i).padStart(3, '0')}`,
+      values: [
+        { index: 1, type: 'SERIAL', data: { format: 'string', value: `SERIAL-${i}` } },
+        { index: 2, type: 'MODEL', data: { format: 'string', value: 'P-100' }, access: 'tenant' },
+      ],
+    }));
+    const bad = [
+      { handle: `${prefixes.other}/NOT-MINE`, values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }] },
+      { handle: '88.100.bad/X', values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }] },
+      { handle: items[0].handle, values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'dup' } }] },
+    ];
+    const res = await request(node.httpUrl)
+      .post('/v1/identifiers/batch')
+      .auth(tokens.group, { type: 'bearer' })
+      .send({ items: [...items, ...bad] });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ created: 30, failed: 3 });
+    expect(res.body.results.slice(30).map((r: { responseCode: number }) => r.responseCode)).toEqual([400, 102, 101]);
+
+    // Again: everything exists now.
+    const again = await request(node.httpUrl).post('/v1/identifiers/batch').auth(tokens.group, { type: 'bearer' }).send({ items });
+    expect(again.body).toMatchObject({ created: 0, failed: 30 });
+    expect(new Set(again.body.results.map((r: { responseCode: number }) => r.responseCode))).toEqual(new Set([101]));
+
+    const firstPage = await request(node.httpUrl)
+      .get(`/v1/identifiers?prefix=${prefixes.group}&limit=20`)
+      .auth(tokens.group, { type: 'bearer' });
+    expect(firstPage.status).toBe(200);
+    const secondPage = await request(node.httpUrl)
+      .get(`/v1/identifiers?prefix=${prefixes.group}&limit=20&cursor=${firstPage.body.nextCursor}`)
+      .auth(tokens.group, { type: 'bearer' });
+    const listed = [...firstPage.body.items, ...secondPage.body.items].map((i: { handle: string }) => i.handle);
+    for (const item of items) expect(listed).toContain(item.handle);
+    expect(
+      (await request(node.httpUrl).get(`/v1/identifiers?prefix=${prefixes.group}`).auth(tokens.other, { type: 'bearer' })).status,
+    ).toBe(403);
+
+    const bySerial = await request(node.httpUrl).get('/v1/identifiers/reverse?type=SERIAL&value=SERIAL-7');
+    expect(bySerial.body.items).toEqual([{ handle: items[7].handle }]);
+    // A tenant-only value is found only by those who may read it.
+    expect((await request(node.httpUrl).get('/v1/identifiers/reverse?type=MODEL&value=P-100')).body.items).toEqual([]);
+    const asOwner = await request(node.httpUrl)
+      .get('/v1/identifiers/reverse?type=MODEL&value=P-100&limit=50')
+      .auth(tokens.group, { type: 'bearer' });
+    expect(asOwner.body.items).toHaveLength(30);
+
+    const oversized = await request(node.httpUrl)
+      .post('/v1/identifiers/batch')
+      .auth(tokens.group, { type: 'bearer' })
+      .send({
+        items: Array.from({ length: 5001 }, (_, i) => ({
+          handle: `${prefixes.group}/X-${i}`,
+          values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }],
+        })),
+      });
+    expect(oversized.status).toBe(400);
+    expect(oversized.body.errors.map((e: { field: string }) => e.field)).toContain('items');
+  });
+
   it('deletes, then answers 100 handle not found', async () => {
     const handle = `${prefixes.group}/TO-DELETE`;
     await put('group', handle, [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }]);

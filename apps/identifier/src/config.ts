@@ -24,6 +24,11 @@ export const identifierEnvSchema = {
   IDENTIFIER_MAX_HOPS: positiveInt(4),
   /** Time allowed to a delegated node to answer, ms. */
   IDENTIFIER_UPSTREAM_TIMEOUT_MS: positiveInt(3000),
+  /** Largest JSON body: a batch of 5,000 identifiers needs a few MB. */
+  IDENTIFIER_JSON_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/)
+    .default('8mb'),
   /** Default TTL of a value that names none, seconds. */
   IDENTIFIER_DEFAULT_TTL: positiveInt(86_400),
 };

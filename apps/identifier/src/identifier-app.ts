@@ -44,6 +44,7 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
         httpPort: config.IDENTIFIER_HTTP_PORT,
         grpcPort: config.IDENTIFIER_GRPC_PORT,
         grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.identifier], packages: [ProtoPackages.identifier] },
+        jsonLimit: config.IDENTIFIER_JSON_LIMIT,
         openApi: {
           title: 'IIP identifier',
           description: 'Handle-compatible identifier resolution (GET/PUT/DELETE /api/handles/{handle}), prefixes and registration.',

@@ -1,6 +1,9 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { IdempotencyService } from './identifiers/idempotency.service';
+import { BatchRegistrationService } from './identifiers/batch-registration.service';
+import { IdentifierQueriesService } from './identifiers/identifier-queries.service';
+import { IdentifiersController } from './identifiers/identifiers.controller';
 import { IdentifiersRepository } from './identifiers/identifiers.repository';
 import { IdentifiersService } from './identifiers/identifiers.service';
 import { IdentifierOutbox } from './messaging/identifier-outbox';
@@ -46,11 +49,13 @@ export class PrefixesModule {}
 
 @Module({
   imports: [PrefixesModule],
-  controllers: [HandlesController, IdentifierGrpcController],
+  controllers: [HandlesController, IdentifierGrpcController, IdentifiersController],
   providers: [
     IdentifiersRepository,
     IdentifiersService,
     IdempotencyService,
+    BatchRegistrationService,
+    IdentifierQueriesService,
     ResolutionService,
     RecordCache,
     RemoteResolver,

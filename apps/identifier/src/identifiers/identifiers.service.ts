@@ -1,19 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Principal } from '@iip/platform-auth';
-import { ParsedHandle, prefixRecordHandle } from '../handles/handle-syntax';
+import { ParsedHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { IdentifierOutbox } from '../messaging/identifier-outbox';
-import { PrefixEntity } from '../prefixes/prefix.entity';
 import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
 import { HandleValueDto } from './dto/handle-value.dto';
-import { IdentifierValueEntity } from './identifier.entity';
 import { RecordCache } from '../resolution/record-cache';
 import { IdempotencyService, WriteOutcome, requestHash } from './idempotency.service';
 import { IdentifiersRepository } from './identifiers.repository';
-
-/** Index of the administrative value naming the owner, as in the Handle System. */
-export const ADMIN_INDEX = 100;
+import { buildValues } from './values';
 
 export interface WriteOptions {
   /** The version the caller read (If-Match); a stale one is a conflict. */
@@ -80,7 +76,7 @@ export class IdentifiersService {
     options: WriteOptions,
   ): Promise<WriteResult> {
     const prefix = await this.prefixes.writablePrefix(actor, handle.prefix);
-    const values = this.toValues(input, prefix);
+    const values = buildValues(input, prefix, this.node.defaultTtl);
     const existing = await this.identifiers.findForUpdate(manager, handle.key);
     if (existing) {
       if (!options.overwrite) throw new IdentifierError(IdentifierErrorCode.HANDLE_ALREADY_EXISTS, `${handle.handle} already exists`);
@@ -149,49 +145,5 @@ export class IdentifiersService {
         currentVersion: current,
       });
     }
-  }
-
-  /** Checks the values a client sent and adds the admin value naming the owner. */
-  private toValues(input: HandleValueDto[], prefix: PrefixEntity): Omit<IdentifierValueEntity, 'key' | 'updatedAt'>[] {
-    const seen = new Set<number>();
-    const out: Omit<IdentifierValueEntity, 'key' | 'updatedAt'>[] = [];
-    for (const v of input) {
-      if (seen.has(v.index)) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Index ${v.index} appears twice`);
-      seen.add(v.index);
-      if (v.index === ADMIN_INDEX) {
-        if (v.type !== 'HS_ADMIN')
-          throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Index ${ADMIN_INDEX} is reserved for HS_ADMIN`);
-        continue; // the server writes the admin value itself
-      }
-      if (['string', 'base64', 'hex'].includes(v.data.format) && typeof v.data.value !== 'string') {
-        throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index}: format ${v.data.format} needs a string value`);
-      }
-      if (typeof v.data.value === 'string' && v.data.value.length > 65_536) {
-        throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index} is longer than 65536 characters`);
-      }
-      const access = v.access ?? 'public';
-      if (access === 'granted' && !v.grantees?.length) {
-        throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index} is "granted" but names no grantees`);
-      }
-      out.push({
-        idx: v.index,
-        type: v.type,
-        format: v.data.format,
-        value: v.data.value,
-        ttl: v.ttl ?? this.node.defaultTtl,
-        access,
-        grantees: access === 'granted' ? (v.grantees ?? []) : [],
-      });
-    }
-    out.push({
-      idx: ADMIN_INDEX,
-      type: 'HS_ADMIN',
-      format: 'admin',
-      value: { handle: prefixRecordHandle(prefix.prefix), index: 200, permissions: '111111111111', tenantId: prefix.tenantId },
-      ttl: this.node.defaultTtl,
-      access: 'tenant',
-      grantees: [],
-    });
-    return out.sort((a, b) => a.idx - b.idx);
   }
 }

@@ -18,6 +18,22 @@ export class IdentifierOutbox {
     ]);
   }
 
+  identifiersRegistered(manager: EntityManager, items: IdentifierChangedData[]): Promise<void> {
+    return this.writer.append(
+      manager,
+      Topics.identifierIdentifier,
+      items.map((data) =>
+        createEnvelope({
+          type: IdentifierEventTypes.IdentifierRegistered,
+          source: EventSources.identifier,
+          tenantId: data.tenantId,
+          subject: data.key,
+          data,
+        }),
+      ),
+    );
+  }
+
   identifierChanged(manager: EntityManager, data: IdentifierChangedData): Promise<void> {
     const type =
       data.change === 'registered'

@@ -69,6 +69,13 @@ export class RecordCache {
     await this.redis.del(redisKey(key));
   }
 
+  /** The same for many keys at once (batch registration): one Redis command. */
+  async invalidateMany(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    keys.forEach((k) => this.memory.delete(k));
+    for (let i = 0; i < keys.length; i += 1000) await this.redis.del(...keys.slice(i, i + 1000).map(redisKey));
+  }
+
   /** A change announced on the feed: drop copies older than the announced version. */
   async changed(key: string, version: number): Promise<void> {
     const cached = this.memory.get(key);

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { Principal, TenantRef } from '@iip/platform-auth';
+import { DEFAULT_PAGE_SIZE, Page, decodeCursor, encodeCursor } from '@iip/platform-http';
+import { isHandleSyntaxError, parsePrefix } from '../handles/handle-syntax';
+import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { PrefixesService, ownerRef } from '../prefixes/prefixes.service';
+import { mayRead } from '../resolution/resolution.service';
+import { ValueAccess } from './identifier.entity';
+import { IdentifiersRepository } from './identifiers.repository';
+
+export interface IdentifierSummary {
+  handle: string;
+  version?: number;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+function afterKeyFrom(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const parts = decodeCursor(cursor, 1);
+  if (!parts) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'The cursor is not one this API issued');
+  return parts[0];
+}
+
+/** Listing by prefix (for the prefix's owner) and reverse lookup by value (within what the caller may read). */
+@Injectable()
+export class IdentifierQueriesService {
+  constructor(
+    private readonly identifiers: IdentifiersRepository,
+    private readonly prefixes: PrefixesService,
+  ) {}
+
+  async listByPrefix(actor: Principal, requested: string, limit = DEFAULT_PAGE_SIZE, cursor?: string): Promise<Page<IdentifierSummary>> {
+    const prefix = parsePrefix(requested);
+    if (isHandleSyntaxError(prefix)) throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, prefix.message);
+    await this.prefixes.writablePrefix(actor, prefix);
+    const rows = await this.identifiers.listByPrefix(prefix, limit + 1, afterKeyFrom(cursor));
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => ({
+        handle: r.handle,
+        version: r.version,
+        createdAt: r.createdAt.toISOString(),
+        updatedAt: r.updatedAt.toISOString(),
+      })),
+      nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].key]) : null,
+    };
+  }
+
+  async reverseLookup(
+    caller: Principal | undefined,
+    type: string,
+    value: string,
+    limit = DEFAULT_PAGE_SIZE,
+    cursor?: string,
+  ): Promise<Page<IdentifierSummary>> {
+    const rows = await this.identifiers.reverseLookup(type, value, limit + 1, afterKeyFrom(cursor));
+    const owners = new Map<string, TenantRef | undefined>();
+    const items: IdentifierSummary[] = [];
+    for (const row of rows.slice(0, limit)) {
+      if (!owners.has(row.prefix)) {
+        const hosted = await this.prefixes.hostedPrefixFor(row.prefix);
+        owners.set(row.prefix, hosted ? ownerRef(hosted) : undefined);
+      }
+      if (mayRead({ access: row.access as ValueAccess, grantees: row.grantees }, owners.get(row.prefix), caller))
+        items.push({ handle: row.handle });
+    }
+    const last = rows.slice(0, limit).pop();
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.key]) : null };
+  }
+}
