@@ -22,6 +22,7 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     node = await startTestIdentifier(env, tenancy.httpUrl, { IDENTIFIER_NODE_PREFIX: '88.100' });
     grpc = identifierGrpcClient(node.grpcUrl);
     const op = await operatorToken(tenancy);
+    tokens.op = op;
     group = await createTenant(tenancy, op, { kind: 'group' });
     other = await createTenant(tenancy, op, { kind: 'group' });
     partner = await createTenant(tenancy, op, { kind: 'group' });
@@ -266,6 +267,77 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       });
     expect(oversized.status).toBe(400);
     expect(oversized.body.errors.map((e: { field: string }) => e.field)).toContain('items');
+  });
+
+  it('applies a versioned template chosen at registration and rejects values that break it', async () => {
+    const schema = {
+      type: 'object',
+      required: ['SERIAL', 'MODEL'],
+      properties: { SERIAL: { type: 'string', pattern: '^SN-' }, MODEL: { type: 'string' }, URL: { type: 'string' } },
+    };
+    const created = await request(node.httpUrl).post('/v1/templates').auth(tokens.op, { type: 'bearer' }).send({ kind: 'pump', schema });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ kind: 'pump', version: 1 });
+    expect(
+      (await request(node.httpUrl).post('/v1/templates').auth(tokens.group, { type: 'bearer' }).send({ kind: 'pump', schema })).status,
+    ).toBe(403);
+
+    const ok = await request(node.httpUrl)
+      .put(`/api/handles/${prefixes.group}/PUMP-T-1`)
+      .auth(tokens.group, { type: 'bearer' })
+      .send({
+        template: { kind: 'pump' },
+        values: [
+          { index: 1, type: 'SERIAL', data: { format: 'string', value: 'SN-1' } },
+          { index: 2, type: 'MODEL', data: { format: 'string', value: 'P-1' } },
+        ],
+      });
+    expect(ok.status).toBe(201);
+    const broken = await request(node.httpUrl)
+      .put(`/api/handles/${prefixes.group}/PUMP-T-2`)
+      .auth(tokens.group, { type: 'bearer' })
+      .send({ template: { kind: 'pump' }, values: [{ index: 1, type: 'SERIAL', data: { format: 'string', value: 'XX-1' } }] });
+    expect(broken.status).toBe(400);
+    expect(broken.body.responseCode).toBe(202);
+    expect(broken.body.detail).toMatch(/MODEL/);
+    // A later replace keeps following the identifier's template.
+    const replace = await request(node.httpUrl)
+      .put(`/api/handles/${prefixes.group}/PUMP-T-1`)
+      .auth(tokens.group, { type: 'bearer' })
+      .send({ values: [{ index: 1, type: 'SERIAL', data: { format: 'string', value: 'SN-2' } }] });
+    expect(replace.status).toBe(400);
+    const unknown = await request(node.httpUrl)
+      .put(`/api/handles/${prefixes.group}/PUMP-T-3`)
+      .auth(tokens.group, { type: 'bearer' })
+      .send({ template: { kind: 'no-such-kind' }, values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.responseCode).toBe(202);
+  });
+
+  it('counts resolutions per prefix per hour and day', async () => {
+    const handle = `${prefixes.partner}/COUNTED-1`;
+    await put('partner', handle, [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }]);
+    for (let i = 0; i < 5; i++) await get(handle);
+    const hourly = await request(node.httpUrl)
+      .get(`/v1/statistics/resolutions?prefix=${prefixes.partner}`)
+      .auth(tokens.partner, { type: 'bearer' });
+    expect(hourly.status).toBe(200);
+    expect(hourly.body.items.reduce((n: number, p: { count: number }) => n + p.count, 0)).toBe(5);
+    const daily = await request(node.httpUrl)
+      .get(`/v1/statistics/resolutions?prefix=${prefixes.partner}&granularity=day`)
+      .auth(tokens.partner, { type: 'bearer' });
+    expect(daily.body.items).toEqual([{ period: expect.stringMatching(/T00:00:00.000Z$/), count: 5 }]);
+    expect(
+      (await request(node.httpUrl).get(`/v1/statistics/resolutions?prefix=${prefixes.partner}`).auth(tokens.other, { type: 'bearer' }))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await request(node.httpUrl)
+          .get(`/v1/statistics/resolutions?prefix=${prefixes.partner}&granularity=week`)
+          .auth(tokens.partner, { type: 'bearer' })
+      ).status,
+    ).toBe(400);
   });
 
   it('deletes, then answers 100 handle not found', async () => {

@@ -10,11 +10,12 @@ import { IdentifierEntity, IdentifierValueEntity } from './identifiers/identifie
 import { identifierMigrations } from './migrations';
 import { DelegationEntity, PrefixEntity } from './prefixes/prefix.entity';
 import { PrefixesService } from './prefixes/prefixes.service';
+import { TemplateEntity } from './templates/template.entity';
 
 export const IDENTIFIER_SERVICE: ServiceDescription = {
   name: 'identifier',
   schema: 'identifier',
-  entities: [PrefixEntity, DelegationEntity, IdentifierEntity, IdentifierValueEntity],
+  entities: [PrefixEntity, DelegationEntity, IdentifierEntity, IdentifierValueEntity, TemplateEntity],
   migrations: identifierMigrations,
 };
 

@@ -4,6 +4,11 @@ import { IdempotencyService } from './identifiers/idempotency.service';
 import { BatchRegistrationService } from './identifiers/batch-registration.service';
 import { IdentifierQueriesService } from './identifiers/identifier-queries.service';
 import { IdentifiersController } from './identifiers/identifiers.controller';
+import { ResolutionStatsService } from './statistics/resolution-stats.service';
+import { StatisticsController } from './statistics/statistics.controller';
+import { TemplatesController } from './templates/templates.controller';
+import { TemplatesRepository } from './templates/templates.repository';
+import { TemplatesService } from './templates/templates.service';
 import { IdentifiersRepository } from './identifiers/identifiers.repository';
 import { IdentifiersService } from './identifiers/identifiers.service';
 import { IdentifierOutbox } from './messaging/identifier-outbox';
@@ -48,12 +53,20 @@ export class IdentifierInfraModule {
 export class PrefixesModule {}
 
 @Module({
-  imports: [PrefixesModule],
-  controllers: [HandlesController, IdentifierGrpcController, IdentifiersController],
+  controllers: [TemplatesController],
+  providers: [TemplatesRepository, TemplatesService],
+  exports: [TemplatesService],
+})
+export class TemplatesModule {}
+
+@Module({
+  imports: [PrefixesModule, TemplatesModule],
+  controllers: [HandlesController, IdentifierGrpcController, IdentifiersController, StatisticsController],
   providers: [
     IdentifiersRepository,
     IdentifiersService,
     IdempotencyService,
+    ResolutionStatsService,
     BatchRegistrationService,
     IdentifierQueriesService,
     ResolutionService,

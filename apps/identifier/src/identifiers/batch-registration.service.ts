@@ -6,6 +6,8 @@ import { IdentifierOutbox } from '../messaging/identifier-outbox';
 import { PrefixEntity } from '../prefixes/prefix.entity';
 import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
 import { RecordCache } from '../resolution/record-cache';
+import { TemplateEntity } from '../templates/template.entity';
+import { TemplatesService } from '../templates/templates.service';
 import { BatchItemDto, BatchItemResult } from './dto/batch.dto';
 import { IdempotencyService, WriteOutcome, requestHash } from './idempotency.service';
 import { IdentifiersRepository } from './identifiers.repository';
@@ -24,12 +26,20 @@ export class BatchRegistrationService {
     private readonly outbox: IdentifierOutbox,
     private readonly idempotency: IdempotencyService,
     private readonly cache: RecordCache,
+    private readonly templates: TemplatesService,
     @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
   ) {}
 
   async register(actor: Principal, items: BatchItemDto[], idempotencyKey?: string): Promise<WriteOutcome & { replayed: boolean }> {
     const results: BatchItemResult[] = items.map((i) => ({ handle: i.handle, status: 'failed', responseCode: HandleResponseCode.ERROR }));
-    const accepted: { index: number; handle: ParsedHandle; prefix: PrefixEntity; values: NewValue[] }[] = [];
+    const accepted: {
+      index: number;
+      handle: ParsedHandle;
+      prefix: PrefixEntity;
+      values: NewValue[];
+      template?: { kind: string; version: number };
+    }[] = [];
+    const templates = new Map<string, Promise<TemplateEntity>>();
     const prefixChecks = new Map<string, Promise<PrefixEntity | IdentifierError>>();
     const seen = new Set<string>();
     for (const [index, item] of items.entries()) {
@@ -49,7 +59,26 @@ export class BatchRegistrationService {
         }
         const prefix = await check;
         if (prefix instanceof IdentifierError) throw prefix;
-        accepted.push({ index, handle, prefix, values: buildValues(item.values, prefix, this.node.defaultTtl) });
+        const values = buildValues(item.values, prefix, this.node.defaultTtl);
+        let template: TemplateEntity | undefined;
+        if (item.template) {
+          const ref = `${item.template.kind}@${item.template.version ?? 'latest'}`;
+          let pending = templates.get(ref);
+          if (!pending) {
+            pending = this.templates.resolve(item.template.kind, item.template.version);
+            pending.catch(() => undefined); // awaited below; keep an early failure from being reported as unhandled
+            templates.set(ref, pending);
+          }
+          template = await pending;
+          this.templates.validate(template, item.values);
+        }
+        accepted.push({
+          index,
+          handle,
+          prefix,
+          values,
+          template: template ? { kind: template.kind, version: template.version } : undefined,
+        });
       } catch (err) {
         if (!(err instanceof IdentifierError)) throw err;
         results[index] = {
@@ -69,6 +98,8 @@ export class BatchRegistrationService {
           handle: a.handle.handle,
           prefix: a.prefix.prefix,
           tenantId: a.prefix.tenantId ?? actor.tenant.id,
+          templateKind: a.template?.kind ?? null,
+          templateVersion: a.template?.version ?? null,
         })),
       );
       const created = accepted.filter((a) => inserted.has(a.handle.key));

@@ -33,8 +33,11 @@ export class IdentifiersRepository {
     await manager.getRepository(IdentifierEntity).insert(identifier);
   }
 
-  async bumpVersion(manager: EntityManager, key: string, version: number): Promise<void> {
-    await manager.query('UPDATE identifiers SET version = $2, updated_at = now() WHERE key = $1', [key, version]);
+  async bumpVersion(manager: EntityManager, key: string, version: number, template?: { kind: string; version: number }): Promise<void> {
+    await manager.query(
+      'UPDATE identifiers SET version = $2, updated_at = now(), template_kind = coalesce($3, template_kind), template_version = coalesce($4, template_version) WHERE key = $1',
+      [key, version, template?.kind ?? null, template?.version ?? null],
+    );
   }
 
   /** Replaces every value of an identifier in one multi-row statement. */
@@ -56,19 +59,19 @@ export class IdentifiersRepository {
   /** Multi-row insert; rows whose key exists already are skipped. Returns the keys inserted. */
   async insertMany(
     manager: EntityManager,
-    rows: { key: string; handle: string; prefix: string; tenantId: string }[],
+    rows: { key: string; handle: string; prefix: string; tenantId: string; templateKind: string | null; templateVersion: number | null }[],
   ): Promise<Set<string>> {
     const inserted = new Set<string>();
     for (let i = 0; i < rows.length; i += 2000) {
       const chunk = rows.slice(i, i + 2000);
       const params: unknown[] = [];
       const values = chunk.map((r, j) => {
-        params.push(r.key, r.handle, r.prefix, r.tenantId);
-        const b = j * 4;
-        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::uuid)`;
+        params.push(r.key, r.handle, r.prefix, r.tenantId, r.templateKind, r.templateVersion);
+        const b = j * 6;
+        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::uuid, $${b + 5}, $${b + 6}::integer)`;
       });
       const result: { key: string }[] = await manager.query(
-        `INSERT INTO identifiers (key, handle, prefix, tenant_id) VALUES ${values.join(', ')} ON CONFLICT (key) DO NOTHING RETURNING key`,
+        `INSERT INTO identifiers (key, handle, prefix, tenant_id, template_kind, template_version) VALUES ${values.join(', ')} ON CONFLICT (key) DO NOTHING RETURNING key`,
         params,
       );
       result.forEach((r) => inserted.add(r.key));

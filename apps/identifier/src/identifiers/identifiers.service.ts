@@ -8,10 +8,13 @@ import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefix
 import { HandleValueDto } from './dto/handle-value.dto';
 import { RecordCache } from '../resolution/record-cache';
 import { IdempotencyService, WriteOutcome, requestHash } from './idempotency.service';
+import { TemplatesService } from '../templates/templates.service';
 import { IdentifiersRepository } from './identifiers.repository';
 import { buildValues } from './values';
 
 export interface WriteOptions {
+  /** The template the values must follow; on a replace without one, the identifier's own. */
+  template?: { kind: string; version?: number };
   /** The version the caller read (If-Match); a stale one is a conflict. */
   expectedVersion?: number;
   /** false: refuse to overwrite an existing identifier (Handle API `overwrite=false`). */
@@ -32,6 +35,7 @@ export class IdentifiersService {
     private readonly outbox: IdentifierOutbox,
     private readonly idempotency: IdempotencyService,
     private readonly cache: RecordCache,
+    private readonly templates: TemplatesService,
     @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
   ) {}
 
@@ -78,11 +82,16 @@ export class IdentifiersService {
     const prefix = await this.prefixes.writablePrefix(actor, handle.prefix);
     const values = buildValues(input, prefix, this.node.defaultTtl);
     const existing = await this.identifiers.findForUpdate(manager, handle.key);
+    const templateRef =
+      options.template ??
+      (existing?.templateKind ? { kind: existing.templateKind, version: existing.templateVersion ?? undefined } : undefined);
+    const template = templateRef ? await this.templates.resolve(templateRef.kind, templateRef.version) : undefined;
+    if (template) this.templates.validate(template, input);
     if (existing) {
       if (!options.overwrite) throw new IdentifierError(IdentifierErrorCode.HANDLE_ALREADY_EXISTS, `${handle.handle} already exists`);
       this.checkVersion(existing.version, options.expectedVersion, handle);
       const version = existing.version + 1;
-      await this.identifiers.bumpVersion(manager, handle.key, version);
+      await this.identifiers.bumpVersion(manager, handle.key, version, template);
       await this.identifiers.replaceValues(manager, handle.key, values);
       await this.outbox.identifierChanged(manager, {
         handle: existing.handle,
@@ -107,8 +116,8 @@ export class IdentifiersService {
       handle: handle.handle,
       prefix: prefix.prefix,
       tenantId,
-      templateKind: null,
-      templateVersion: null,
+      templateKind: template?.kind ?? null,
+      templateVersion: template?.version ?? null,
       version: 1,
     });
     await this.identifiers.replaceValues(manager, handle.key, values);

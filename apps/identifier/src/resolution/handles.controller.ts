@@ -110,7 +110,7 @@ export class HandlesController {
       actor,
       handle,
       values,
-      { expectedVersion, overwrite: query.overwrite !== 'false' },
+      { expectedVersion, overwrite: query.overwrite !== 'false', template: body.template },
       idempotencyKeyFrom(idemKey),
     );
     res.status(outcome.status);

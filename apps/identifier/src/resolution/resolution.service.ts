@@ -10,6 +10,7 @@ import { PrefixEntity } from '../prefixes/prefix.entity';
 import { PrefixesService, ownerRef } from '../prefixes/prefixes.service';
 import { CacheSource, CachedRecord, CachedValue, RecordCache } from './record-cache';
 import { RemoteResolver, RemoteResult } from './remote-resolver';
+import { ResolutionStatsService } from '../statistics/resolution-stats.service';
 
 export interface ResolveFilters {
   /** Exact types, or a type ending in "." for it and its subtypes. */
@@ -90,6 +91,7 @@ export class ResolutionService {
     private readonly cache: RecordCache,
     private readonly delegations: DelegationsRepository,
     private readonly remote: RemoteResolver,
+    private readonly stats: ResolutionStatsService,
   ) {}
 
   /** `authoritative` (Handle API `auth=true`) skips the caches and reads PostgreSQL. */
@@ -105,6 +107,7 @@ export class ResolutionService {
     const parsed = parseHandle(input);
     if (isHandleSyntaxError(parsed))
       throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, parsed.message, { problem: parsed.problem });
+    this.stats.count(parsed.prefix);
     const hosted = await this.prefixes.hostedPrefixFor(parsed.prefix);
     if (!hosted) return this.resolveElsewhere(parsed.handle, parsed.prefix, filters, authoritative, hops);
     const load = async (): Promise<CachedRecord> => {

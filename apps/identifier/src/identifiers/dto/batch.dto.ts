@@ -1,11 +1,17 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, MaxLength, ValidateNested } from 'class-validator';
-import { HandleValueDto } from './handle-value.dto';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { HandleValueDto, TemplateRefDto } from './handle-value.dto';
 
 export const MAX_BATCH_ITEMS = 5000;
 
 export class BatchItemDto {
+  @ApiPropertyOptional({ type: TemplateRefDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => TemplateRefDto)
+  template?: TemplateRefDto;
   @ApiProperty({ example: '88.100.1000/PUMP-000042' }) @IsString() @MaxLength(4400) handle!: string;
   @ApiProperty({ type: [HandleValueDto] })
   @IsArray()

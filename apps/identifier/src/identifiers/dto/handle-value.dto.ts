@@ -60,7 +60,23 @@ export class HandleValueDto {
   grantees?: string[];
 }
 
+/** The template an identifier's values must follow: a kind and, optionally, a version (default: latest). */
+export class TemplateRefDto {
+  @ApiProperty({ example: 'device' })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9-]{0,39}$/, { message: 'kind must be lower-case letters, digits and -' })
+  kind!: string;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) version?: number;
+}
+
 export class HandleRecordDto {
+  @ApiPropertyOptional({ type: TemplateRefDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => TemplateRefDto)
+  template?: TemplateRefDto;
+
   @ApiProperty({ type: [HandleValueDto] })
   @IsArray()
   @ArrayMinSize(1)
