@@ -340,6 +340,95 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     ).toBe(400);
   });
 
+  it('offers registration, update, delete, listing, reverse lookup and a change stream over gRPC', async () => {
+    const handle = `${prefixes.group}/GRPC-1`;
+    const value = (v: string) => [
+      { index: 1, type: 'SERIAL', format: 'string', valueJson: JSON.stringify(v), ttl: 0, access: '', grantees: [] },
+    ];
+    const events: { handle: string; change: string; version: number }[] = [];
+    const stream = grpc.watchChanges({ prefix: prefixes.group }, tokens.group);
+    stream.on('data', (c: { handle: string; change: string; version: number }) =>
+      events.push({ handle: c.handle, change: c.change, version: c.version }),
+    );
+    stream.on('error', () => undefined);
+    try {
+      // The stream is subscribed once a write made after it shows up.
+      await waitFor(
+        async () => {
+          await put('group', `${prefixes.group}/GRPC-PING`, [
+            { index: 1, type: 'URL', data: { format: 'string', value: String(Date.now()) } },
+          ]);
+          return events.length > 0 ? true : undefined;
+        },
+        30_000,
+        'the change stream',
+      );
+
+      const created = await grpc.register({ handle, values: value('SN-G1'), template: undefined, idempotencyKey: '' }, tokens.group);
+      expect(created).toEqual({ responseCode: 1, handle, version: 1 });
+      await expect(
+        grpc.register({ handle, values: value('SN-G1'), template: undefined, idempotencyKey: '' }, tokens.group),
+      ).rejects.toMatchObject({ code: GrpcStatus.ALREADY_EXISTS });
+      expect((await get(handle)).body.values[0].data.value).toBe('SN-G1');
+
+      expect(
+        (await grpc.update({ handle, values: value('SN-G2'), expectedVersion: 1, template: undefined, idempotencyKey: '' }, tokens.group))
+          .version,
+      ).toBe(2);
+      await expect(
+        grpc.update({ handle, values: value('SN-G3'), expectedVersion: 1, template: undefined, idempotencyKey: '' }, tokens.group),
+      ).rejects.toMatchObject({ code: GrpcStatus.ABORTED });
+      await expect(
+        grpc.update(
+          { handle: `${prefixes.group}/NOPE`, values: value('x'), expectedVersion: 0, template: undefined, idempotencyKey: '' },
+          tokens.group,
+        ),
+      ).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
+      await expect(
+        grpc.register({ handle: `${prefixes.other}/X`, values: value('x'), template: undefined, idempotencyKey: '' }, tokens.group),
+      ).rejects.toMatchObject({ code: GrpcStatus.PERMISSION_DENIED });
+      await expect(
+        grpc.register({ handle: 'bad handle', values: value('x'), template: undefined, idempotencyKey: '' }, tokens.group),
+      ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+      await expect(grpc.register({ handle, values: value('x'), template: undefined, idempotencyKey: '' })).rejects.toMatchObject({
+        code: GrpcStatus.UNAUTHENTICATED,
+      });
+
+      expect((await grpc.reverseLookup({ type: 'SERIAL', value: 'SN-G2', limit: 10, cursor: '' })).handles).toEqual([handle]);
+      const listed = await grpc.list({ prefix: prefixes.group, limit: 200, cursor: '' }, tokens.group);
+      expect(listed.handles).toContain(handle);
+
+      const batch = await grpc.batchRegister(
+        {
+          items: [
+            { handle: `${prefixes.group}/GRPC-B1`, values: value('b1'), template: undefined, idempotencyKey: '' },
+            { handle, values: value('dup'), template: undefined, idempotencyKey: '' },
+          ],
+          idempotencyKey: '',
+        },
+        tokens.group,
+      );
+      expect(batch).toMatchObject({ created: 1, failed: 1 });
+      expect(batch.results.map((r) => r.responseCode)).toEqual([1, 101]);
+
+      await grpc.delete({ handle, expectedVersion: 2, idempotencyKey: '' }, tokens.group);
+      await waitFor(
+        async () => (events.some((e) => e.handle === handle && e.change === 'deleted') ? true : undefined),
+        10_000,
+        'the delete on the stream',
+      );
+      expect(events.filter((e) => e.handle === handle).map((e) => [e.change, e.version])).toEqual([
+        ['registered', 1],
+        ['updated', 2],
+        ['deleted', 3],
+      ]);
+      // Only changes under the watched prefix arrive.
+      expect(events.every((e) => e.handle.startsWith(`${prefixes.group}/`))).toBe(true);
+    } finally {
+      stream.cancel();
+    }
+  });
+
   it('deletes, then answers 100 handle not found', async () => {
     const handle = `${prefixes.group}/TO-DELETE`;
     await put('group', handle, [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }]);

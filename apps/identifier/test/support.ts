@@ -1,4 +1,4 @@
-import { credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
+import { ClientReadableStream, credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
 import { IdentifierV1 } from '@iip/contracts';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment } from '@iip/platform-testing';
@@ -27,19 +27,33 @@ export function startTestIdentifier(
 
 type Unary<Req, Res> = (req: Req, md: Metadata, cb: (err: ServiceError | null, res?: Res) => void) => void;
 
+/** A plain grpc-js client of IdentifierService, as a partner system would use it. */
 export function identifierGrpcClient(url: string) {
   const Ctor = makeGenericClientConstructor(IdentifierV1.IdentifierServiceService, 'IdentifierService');
-  const client = new Ctor(url, credentials.createInsecure()) as unknown as {
-    resolve: Unary<IdentifierV1.ResolveRequest, IdentifierV1.ResolveResponse>;
+  const client = new Ctor(url, credentials.createInsecure()) as unknown as Record<string, Unary<unknown, unknown>> & {
+    watchChanges(req: IdentifierV1.WatchChangesRequest, md: Metadata): ClientReadableStream<IdentifierV1.IdentifierChange>;
     close(): void;
   };
+  const md = (token?: string) => {
+    const m = new Metadata();
+    if (token) m.set('authorization', `Bearer ${token}`);
+    return m;
+  };
+  const call =
+    <Req, Res>(name: string) =>
+    (req: Req, token?: string): Promise<Res> =>
+      new Promise((resolve, reject) => {
+        client[name].call(client, req, md(token), (err, res) => (err ? reject(err) : resolve(res as Res)));
+      });
   return {
-    resolve: (req: IdentifierV1.ResolveRequest, token?: string) =>
-      new Promise<IdentifierV1.ResolveResponse>((resolve, reject) => {
-        const md = new Metadata();
-        if (token) md.set('authorization', `Bearer ${token}`);
-        client.resolve.call(client, req, md, (err, res) => (err ? reject(err) : resolve(res!)));
-      }),
+    resolve: call<IdentifierV1.ResolveRequest, IdentifierV1.ResolveResponse>('resolve'),
+    register: call<IdentifierV1.RegisterRequest, IdentifierV1.WriteResponse>('register'),
+    batchRegister: call<IdentifierV1.BatchRegisterRequest, IdentifierV1.BatchRegisterResponse>('batchRegister'),
+    update: call<IdentifierV1.UpdateRequest, IdentifierV1.WriteResponse>('update'),
+    delete: call<IdentifierV1.DeleteRequest, IdentifierV1.WriteResponse>('delete'),
+    list: call<IdentifierV1.ListRequest, IdentifierV1.ListResponse>('list'),
+    reverseLookup: call<IdentifierV1.ReverseLookupRequest, IdentifierV1.ListResponse>('reverseLookup'),
+    watchChanges: (req: IdentifierV1.WatchChangesRequest, token?: string) => client.watchChanges(req, md(token)),
     close: () => client.close(),
   };
 }

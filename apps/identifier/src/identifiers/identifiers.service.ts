@@ -19,6 +19,8 @@ export interface WriteOptions {
   expectedVersion?: number;
   /** false: refuse to overwrite an existing identifier (Handle API `overwrite=false`). */
   overwrite: boolean;
+  /** true: only replace; an identifier that does not exist is not created (gRPC Update). */
+  mustExist?: boolean;
 }
 
 export interface WriteResult {
@@ -103,6 +105,7 @@ export class IdentifiersService {
       });
       return { created: false, version };
     }
+    if (options.mustExist) throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${handle.handle} does not exist`);
     if (options.expectedVersion !== undefined) {
       throw new IdentifierError(
         IdentifierErrorCode.HANDLE_NOT_FOUND,

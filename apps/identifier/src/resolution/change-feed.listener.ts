@@ -1,4 +1,5 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Subject } from 'rxjs';
 import { IdentifierChangedData, Topics } from '@iip/contracts';
 import { BroadcastListener } from '@iip/platform-kafka';
 import { AppLogger, InjectLogger } from '@iip/platform-observability';
@@ -9,6 +10,8 @@ import { RecordCache } from './record-cache';
 @Injectable()
 export class ChangeFeedListener implements OnApplicationBootstrap, OnApplicationShutdown {
   private listener?: BroadcastListener;
+  /** Every identifier change this instance hears, for WatchChanges streams. */
+  readonly changes = new Subject<IdentifierChangedData & { time: string }>();
 
   constructor(
     private readonly runtime: ServiceRuntime,
@@ -23,6 +26,7 @@ export class ChangeFeedListener implements OnApplicationBootstrap, OnApplication
       topics: [config.KAFKA_TOPIC_PREFIX + Topics.identifierIdentifier],
       handle: (event) => {
         const data = event.data as IdentifierChangedData;
+        this.changes.next({ ...data, time: event.time });
         return this.cache.changed(data.key, data.version);
       },
     });
@@ -30,6 +34,7 @@ export class ChangeFeedListener implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.changes.complete();
     await this.listener?.stop();
   }
 }

@@ -1,22 +1,44 @@
 import { Controller } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
+import { Observable, filter, from, map, mergeMap } from 'rxjs';
 import { IdentifierV1 } from '@iip/contracts';
-import { OptionalAuth, optionalPrincipalOf } from '@iip/platform-auth';
-import { HandleResponseCode } from '../identifier.errors';
+import { OptionalAuth, RequireScopes, optionalPrincipalOf, principalOf } from '@iip/platform-auth';
+import { isHandleSyntaxError, isUnderPrefix, parsePrefix } from '../handles/handle-syntax';
+import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { BatchRegistrationService } from '../identifiers/batch-registration.service';
+import { IdentifierQueriesService } from '../identifiers/identifier-queries.service';
+import { IdentifiersService } from '../identifiers/identifiers.service';
+import { PrefixesService } from '../prefixes/prefixes.service';
+import { ChangeFeedListener } from './change-feed.listener';
+import { handleFromGrpc, idempotencyKeyFromGrpc, templateFromGrpc, valuesFromGrpc } from './grpc-input';
 import { ResolutionService } from './resolution.service';
 
-/** gRPC adapter: the same resolution as GET /api/handles/{handle}. */
+const pageLimit = (limit: number) => {
+  if (limit < 0 || limit > 200) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'limit must be 0..200');
+  return limit || undefined;
+};
+
+/** gRPC adapter: translates messages and calls the same services as the REST API. */
 @Controller()
 @IdentifierV1.IdentifierServiceControllerMethods()
 export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceController {
-  constructor(private readonly resolution: ResolutionService) {}
+  constructor(
+    private readonly resolution: ResolutionService,
+    private readonly identifiers: IdentifiersService,
+    private readonly batch: BatchRegistrationService,
+    private readonly queries: IdentifierQueriesService,
+    private readonly prefixes: PrefixesService,
+    private readonly feed: ChangeFeedListener,
+  ) {}
 
   @OptionalAuth()
   async resolve(request: IdentifierV1.ResolveRequest, metadata: Metadata): Promise<IdentifierV1.ResolveResponse> {
-    const result = await this.resolution.resolve(optionalPrincipalOf(metadata), request.handle, {
-      types: request.types,
-      indexes: request.indexes,
-    });
+    const result = await this.resolution.resolve(
+      optionalPrincipalOf(metadata),
+      request.handle,
+      { types: request.types, indexes: request.indexes },
+      request.authoritative,
+    );
     return {
       responseCode: HandleResponseCode.SUCCESS,
       handle: result.handle,
@@ -29,5 +51,110 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
         timestamp: v.timestamp,
       })),
     };
+  }
+
+  @RequireScopes('identifiers:write')
+  async register(request: IdentifierV1.RegisterRequest, metadata: Metadata): Promise<IdentifierV1.WriteResponse> {
+    const handle = handleFromGrpc(request.handle);
+    const outcome = await this.identifiers.putRecord(
+      principalOf(metadata),
+      handle,
+      valuesFromGrpc(request.values),
+      { overwrite: false, template: templateFromGrpc(request.template) },
+      idempotencyKeyFromGrpc(request.idempotencyKey),
+    );
+    return { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: Number(outcome.body.version) };
+  }
+
+  @RequireScopes('identifiers:write')
+  async batchRegister(request: IdentifierV1.BatchRegisterRequest, metadata: Metadata): Promise<IdentifierV1.BatchRegisterResponse> {
+    if (request.items.length === 0 || request.items.length > 5000)
+      throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'Send 1 to 5,000 items');
+    const items = request.items.map((i) => ({
+      handle: i.handle,
+      values: valuesFromGrpc(i.values),
+      template: templateFromGrpc(i.template),
+    }));
+    const outcome = await this.batch.register(principalOf(metadata), items, idempotencyKeyFromGrpc(request.idempotencyKey));
+    const body = outcome.body as {
+      created: number;
+      failed: number;
+      results: { handle: string; status: string; responseCode: number; error?: { code: string; message: string } }[];
+    };
+    return {
+      created: body.created,
+      failed: body.failed,
+      results: body.results.map((r) => ({
+        handle: r.handle,
+        created: r.status === 'created',
+        responseCode: r.responseCode,
+        errorCode: r.error?.code ?? '',
+        message: r.error?.message ?? '',
+      })),
+    };
+  }
+
+  @RequireScopes('identifiers:write')
+  async update(request: IdentifierV1.UpdateRequest, metadata: Metadata): Promise<IdentifierV1.WriteResponse> {
+    const handle = handleFromGrpc(request.handle);
+    const outcome = await this.identifiers.putRecord(
+      principalOf(metadata),
+      handle,
+      valuesFromGrpc(request.values),
+      {
+        overwrite: true,
+        mustExist: true,
+        expectedVersion: request.expectedVersion || undefined,
+        template: templateFromGrpc(request.template),
+      },
+      idempotencyKeyFromGrpc(request.idempotencyKey),
+    );
+    return { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: Number(outcome.body.version) };
+  }
+
+  @RequireScopes('identifiers:write')
+  async delete(request: IdentifierV1.DeleteRequest, metadata: Metadata): Promise<IdentifierV1.WriteResponse> {
+    const handle = handleFromGrpc(request.handle);
+    await this.identifiers.deleteRecord(
+      principalOf(metadata),
+      handle,
+      request.expectedVersion || undefined,
+      idempotencyKeyFromGrpc(request.idempotencyKey),
+    );
+    return { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: 0 };
+  }
+
+  async list(request: IdentifierV1.ListRequest, metadata: Metadata): Promise<IdentifierV1.ListResponse> {
+    const page = await this.queries.listByPrefix(
+      principalOf(metadata),
+      request.prefix,
+      pageLimit(request.limit),
+      request.cursor || undefined,
+    );
+    return { handles: page.items.map((i) => i.handle), nextCursor: page.nextCursor ?? '' };
+  }
+
+  @OptionalAuth()
+  async reverseLookup(request: IdentifierV1.ReverseLookupRequest, metadata: Metadata): Promise<IdentifierV1.ListResponse> {
+    const page = await this.queries.reverseLookup(
+      optionalPrincipalOf(metadata),
+      request.type,
+      request.value,
+      pageLimit(request.limit),
+      request.cursor || undefined,
+    );
+    return { handles: page.items.map((i) => i.handle), nextCursor: page.nextCursor ?? '' };
+  }
+
+  watchChanges(request: IdentifierV1.WatchChangesRequest, metadata: Metadata): Observable<IdentifierV1.IdentifierChange> {
+    const prefix = parsePrefix(request.prefix);
+    if (isHandleSyntaxError(prefix)) throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, prefix.message);
+    const principal = principalOf(metadata);
+    // Checked before the stream opens: only the prefix's owner (or those above it) may watch.
+    return from(this.prefixes.writablePrefix(principal, prefix)).pipe(
+      mergeMap(() => this.feed.changes),
+      filter((c) => isUnderPrefix(c.prefix, prefix)),
+      map((c) => ({ handle: c.handle, change: c.change, version: c.version, time: c.time })),
+    );
   }
 }
