@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DataSource, EntityManager } from 'typeorm';
 import { TenantEventData } from '@iip/contracts';
 import { Principal, TenantRef, canManage } from '@iip/platform-auth';
@@ -28,6 +29,8 @@ export function ownerRef(p: PrefixEntity): TenantRef | undefined {
  */
 @Injectable()
 export class PrefixesService {
+  private readonly hostedCache = new LRUCache<string, { row?: PrefixEntity }>({ max: 10_000, ttl: 5_000 });
+
   constructor(
     @Inject(IDENTIFIER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly prefixes: PrefixesRepository,
@@ -115,9 +118,21 @@ export class PrefixesService {
     });
   }
 
-  /** The hosted prefix a handle prefix falls under, if this node answers for it. */
-  hostedPrefixFor(prefix: string): Promise<PrefixEntity | undefined> {
-    return this.prefixes.findFirstHosted(parentPrefixes(prefix));
+  /**
+   * The hosted prefix a handle prefix falls under, if this node answers for it. Every resolution
+   * asks, so answers are remembered for a few seconds (prefixes are allocated, not moved).
+   */
+  async hostedPrefixFor(prefix: string): Promise<PrefixEntity | undefined> {
+    const known = this.hostedCache.get(prefix);
+    if (known) return known.row;
+    const row = await this.prefixes.findFirstHosted(parentPrefixes(prefix));
+    this.hostedCache.set(prefix, { row });
+    return row;
+  }
+
+  /** The prefix row itself, read fresh: ownership decisions never use the routing cache above. */
+  async exact(prefix: string): Promise<PrefixEntity | undefined> {
+    return (await this.prefixes.find(prefix)) ?? undefined;
   }
 
   /** The prefix a write goes under, checked against the caller: its own, its subtree's (a group's subsidiaries), or the operator. */

@@ -180,7 +180,7 @@ export class ResolutionService {
 
   private async ownerOf(prefix: string, hosted: PrefixEntity): Promise<TenantRef | undefined> {
     if (hosted.prefix === prefix) return ownerRef(hosted);
-    const row = await this.prefixes.hostedPrefixFor(prefix);
+    const row = await this.prefixes.exact(prefix);
     return row ? ownerRef(row) : undefined;
   }
 

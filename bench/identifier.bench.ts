@@ -1,0 +1,226 @@
+/**
+ * `npm run bench -- identifier`: resolution throughput and latency of one identifier node, over
+ * REST and gRPC, cached and uncached, with 1,000 and 1,000,000 stored identifiers; batch
+ * registration throughput; and, in the same run, a bare Node http server answering a fixed JSON
+ * body under the same load generator as the baseline. Server processes run apart from the load
+ * generator, but all share this machine's cores.
+ */
+import autocannon from 'autocannon';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
+import { IdentifierV1 } from '@iip/contracts';
+import { resolveGrpcPort } from '@iip/platform-grpc';
+import { createTestEnvironment, waitFor } from '@iip/platform-testing';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const LARGE = Number(process.env.BENCH_LARGE ?? 1_000_000);
+const OPERATOR = { id: 'bench-operator', secret: 'bench-operator-secret-0123456789' };
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function serve(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [join(__dirname, entry)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function http(url: string, handles: string[], headers: Record<string, string> = {}, query = ''): Promise<Measured> {
+  let i = 0;
+  const r = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    headers,
+    requests: [{ setupRequest: (req) => ({ ...req, path: `/api/handles/${handles[i++ % handles.length]}${query}` }) }],
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+type Unary = (req: IdentifierV1.ResolveRequest, md: Metadata, cb: (err: ServiceError | null) => void) => void;
+
+/** Closed-loop gRPC load: CONNECTIONS calls in flight for DURATION_S, latencies recorded. */
+async function grpcLoad(url: string, handles: string[], authoritative: boolean): Promise<Measured> {
+  const Ctor = makeGenericClientConstructor(IdentifierV1.IdentifierServiceService, 'IdentifierService');
+  const client = new Ctor(url, credentials.createInsecure()) as unknown as { resolve: Unary; close(): void };
+  const latencies: number[] = [];
+  let errors = 0;
+  let i = 0;
+  const deadline = Date.now() + DURATION_S * 1000;
+  const worker = async () => {
+    while (Date.now() < deadline) {
+      const handle = handles[i++ % handles.length];
+      const started = performance.now();
+      await new Promise<void>((resolve) => {
+        client.resolve.call(client, { handle, types: [], indexes: [], authoritative }, new Metadata(), (err) => {
+          if (err) errors++;
+          resolve();
+        });
+      });
+      latencies.push(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  client.close();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] * 10) / 10;
+  return { rps: latencies.length / DURATION_S, p50: at(0.5), p99: at(0.99), errors };
+}
+
+const row = (name: string, m: Measured) =>
+  `${name.padEnd(58)} ${m.rps.toFixed(0).padStart(8)} /s   p50 ${String(m.p50).padStart(5)} ms   p99 ${String(m.p99).padStart(5)} ms   errors ${m.errors}`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+async function main(): Promise<void> {
+  const env = await createTestEnvironment('benchid');
+  const ports = {
+    tenancyHttp: await resolveGrpcPort('127.0.0.1', 0),
+    tenancyGrpc: await resolveGrpcPort('127.0.0.1', 0),
+    http: await resolveGrpcPort('127.0.0.1', 0),
+    grpc: await resolveGrpcPort('127.0.0.1', 0),
+  };
+  const common = env.env({ LOG_LEVEL: 'warn', OPERATOR_CLIENT_ID: OPERATOR.id, OPERATOR_CLIENT_SECRET: OPERATOR.secret });
+  const tenancyUrl = `http://127.0.0.1:${ports.tenancyHttp}`;
+  const children: ChildProcess[] = [];
+  try {
+    children.push(
+      serve('../apps/tenancy/src/main.js', {
+        ...common,
+        TENANCY_HOST: '127.0.0.1',
+        TENANCY_HTTP_PORT: String(ports.tenancyHttp),
+        TENANCY_GRPC_PORT: String(ports.tenancyGrpc),
+      }),
+    );
+    await waitFor(async () => ((await fetch(`${tenancyUrl}/health/live`)).ok ? true : undefined), 60_000, 'tenancy');
+    children.push(
+      serve('../apps/identifier/src/main.js', {
+        ...common,
+        IDENTIFIER_HOST: '127.0.0.1',
+        IDENTIFIER_HTTP_PORT: String(ports.http),
+        IDENTIFIER_GRPC_PORT: String(ports.grpc),
+        IDENTIFIER_NODE_PREFIX: '88.100',
+        AUTH_JWKS_URL: `${tenancyUrl}/.well-known/jwks.json`,
+      }),
+    );
+    const base = `http://127.0.0.1:${ports.http}`;
+    await waitFor(async () => ((await fetch(`${base}/health/live`)).ok ? true : undefined), 60_000, 'identifier');
+    const tokenRes = await fetch(`${tenancyUrl}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${OPERATOR.id}:${OPERATOR.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+    const batch = async (from: number, count: number) => {
+      const items = Array.from({ length: count }, (_, k) => ({
+        handle: `88.100/BENCH-${String(from + k).padStart(7, '0')}`,
+        values: [
+          { index: 1, type: 'URL', data: { format: 'string', value: `https://example.com/bench/${from + k}` } },
+          { index: 2, type: 'SERIAL', data: { format: 'string', value: `SN-${from + k}` } },
+        ],
+      }));
+      const res = await fetch(`${base}/v1/identifiers/batch`, { method: 'POST', headers: auth, body: JSON.stringify({ items }) });
+      const body = (await res.json()) as { created?: number };
+      if (res.status !== 200 || body.created !== count)
+        throw new Error(`batch answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+    };
+    // The platform operator owns the node prefix once tenancy's first event has reached the node.
+    await waitFor(
+      async () =>
+        batch(0, 1000)
+          .then(() => true)
+          .catch(() => undefined),
+      60_000,
+      'the operator to own 88.100',
+    );
+
+    // Baseline under the same load generator.
+    const baseline = serve('./baseline-server.js', {});
+    children.push(baseline);
+    if (!baseline.stdout) throw new Error('baseline server has no stdout');
+    const [portLine] = (await once(baseline.stdout, 'data')) as [Buffer];
+    const baselineUrl = `http://127.0.0.1:${portLine.toString().trim()}`;
+
+    const small = Array.from({ length: 1000 }, (_, k) => `88.100/BENCH-${String(k).padStart(7, '0')}`);
+    console.log(
+      `identifier bench: ${CONNECTIONS} concurrent requests, ${DURATION_S} s per measurement; 2-core machine shared by servers and load generator`,
+    );
+    await http(base, small, {}, ''); // warm-up: fills the caches
+    const results: Record<string, Measured> = {};
+    results.baseline = await http(baselineUrl, small);
+    results.restCached1k = await http(base, small);
+    results.grpcCached1k = await grpcLoad(`127.0.0.1:${ports.grpc}`, small, false);
+    results.restUncached1k = await http(base, small, {}, '?auth=true');
+
+    // Batch registration throughput: 20 batches of 5,000.
+    const started = performance.now();
+    for (let b = 0; b < 20; b++) await batch(1000 + b * 5000, 5000);
+    const batchPerSec = 100_000 / ((performance.now() - started) / 1000);
+
+    // Grow to LARGE stored identifiers directly in PostgreSQL (registration speed was measured above).
+    const pg = new Client({ connectionString: env.databaseUrl });
+    await pg.connect();
+    const seedStart = performance.now();
+    await pg.query(
+      `INSERT INTO identifier.identifiers (key, handle, prefix, tenant_id)
+       SELECT '88.100/seed-' || g, '88.100/SEED-' || g, '88.100', (SELECT tenant_id FROM identifier.prefixes WHERE prefix = '88.100')
+         FROM generate_series(1, $1::int) g`,
+      [LARGE - 101_000],
+    );
+    await pg.query(
+      `INSERT INTO identifier.identifier_values (key, idx, type, format, value, ttl, access)
+       SELECT '88.100/seed-' || g, 1, 'URL', 'string', to_jsonb('https://example.com/seed/' || g), 86400, 'public' FROM generate_series(1, $1::int) g`,
+      [LARGE - 101_000],
+    );
+    await pg.query('ANALYZE identifier.identifiers; ANALYZE identifier.identifier_values');
+    await pg.end();
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+    const spread = Array.from(
+      { length: 10_000 },
+      (_, k) => `88.100/SEED-${1 + Math.floor(((k * 7919) % 10_000) * ((LARGE - 101_000) / 10_000))}`,
+    );
+    await http(base, spread, {}, ''); // warm-up at 1M
+    results.restCached1m = await http(base, spread);
+    results.grpcCached1m = await grpcLoad(`127.0.0.1:${ports.grpc}`, spread, false);
+    results.restUncached1m = await http(base, spread, {}, '?auth=true');
+    results.grpcUncached1m = await grpcLoad(`127.0.0.1:${ports.grpc}`, spread, true);
+
+    console.log(row('baseline: bare Node http, fixed JSON', results.baseline));
+    console.log(row('REST cached, 1,000 stored', results.restCached1k));
+    console.log(row('gRPC cached, 1,000 stored', results.grpcCached1k));
+    console.log(row('REST uncached (auth=true), 1,000 stored', results.restUncached1k));
+    console.log(row(`REST cached, ${LARGE.toLocaleString('en')} stored`, results.restCached1m));
+    console.log(row(`gRPC cached, ${LARGE.toLocaleString('en')} stored`, results.grpcCached1m));
+    console.log(row(`REST uncached (auth=true), ${LARGE.toLocaleString('en')} stored`, results.restUncached1m));
+    console.log(row(`gRPC uncached, ${LARGE.toLocaleString('en')} stored`, results.grpcUncached1m));
+    console.log(
+      `batch registration: ${batchPerSec.toFixed(0)} identifiers/s (20 × 5,000, 2 values each); seeding ${(LARGE - 101_000).toLocaleString('en')} rows by SQL took ${seedSeconds.toFixed(1)} s`,
+    );
+    const cached = Math.min(results.restCached1k.rps, results.restCached1m.rps);
+    const worstP99 = Math.max(results.restCached1k.p99, results.restCached1m.p99);
+    console.log(
+      `targets: cached REST ≥ ½ baseline (${((cached / results.baseline.rps) * 100).toFixed(0)}%): ${verdict(cached >= results.baseline.rps / 2)}; ≥ 15,000/s: ${verdict(cached >= 15_000)}; p99 < 10 ms: ${verdict(worstP99 < 10)}; uncached ≥ 5,000/s: ${verdict(Math.min(results.restUncached1k.rps, results.restUncached1m.rps) >= 5_000)}; batch ≥ 20,000/s: ${verdict(batchPerSec >= 20_000)}`,
+    );
+  } finally {
+    for (const child of children.reverse()) {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
+    await env.cleanup();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
