@@ -9,6 +9,14 @@ export interface WriteOutcome {
   body: Record<string, unknown>;
 }
 
+/** An Idempotency-Key as clients send it (header or gRPC field); empty means none. */
+export function parseIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^[\x21-\x7e]{1,200}$/.test(value))
+    throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'Idempotency-Key must be 1–200 visible ASCII characters');
+  return value;
+}
+
 export function requestHash(...parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }

@@ -4,8 +4,8 @@ import { IsString, MaxLength } from 'class-validator';
 import type { Response } from 'express';
 import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { Page, PageQuery } from '@iip/platform-http';
-import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { BatchRegistrationService } from './batch-registration.service';
+import { parseIdempotencyKey } from './idempotency.service';
 import { BatchRegisterDto } from './dto/batch.dto';
 import { IdentifierQueriesService, IdentifierSummary } from './identifier-queries.service';
 
@@ -16,13 +16,6 @@ export class ListQuery extends PageQuery {
 export class ReverseQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'SERIAL' }) @IsString() @MaxLength(128) type!: string;
   @ApiPropertyOptional({ example: 'SN-000042' }) @IsString() @MaxLength(2048) value!: string;
-}
-
-function idempotencyKeyFrom(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[\x21-\x7e]{1,200}$/.test(value))
-    throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'Idempotency-Key must be 1–200 visible ASCII characters');
-  return value;
 }
 
 /** The platform's own identifier endpoints next to the Handle API: batch registration, listing, reverse lookup. */
@@ -45,7 +38,7 @@ export class IdentifiersController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const outcome = await this.batch.register(actor, body.items, idempotencyKeyFrom(key));
+    const outcome = await this.batch.register(actor, body.items, parseIdempotencyKey(key));
     if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return outcome.body;
   }

@@ -44,9 +44,4 @@ export function templateFromGrpc(ref: IdentifierV1.TemplateRef | undefined): { k
   return ref?.kind ? { kind: ref.kind, ...(ref.version ? { version: ref.version } : {}) } : undefined;
 }
 
-export function idempotencyKeyFromGrpc(key: string): string | undefined {
-  if (!key) return undefined;
-  if (!/^[\x21-\x7e]{1,200}$/.test(key))
-    throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'idempotency_key must be 1–200 visible ASCII characters');
-  return key;
-}
+export { parseIdempotencyKey as idempotencyKeyFromGrpc } from '../identifiers/idempotency.service';

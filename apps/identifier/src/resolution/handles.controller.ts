@@ -8,6 +8,7 @@ import { isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
 import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleRecordDto, HandleValueDto } from '../identifiers/dto/handle-value.dto';
 import { IdentifiersService } from '../identifiers/identifiers.service';
+import { parseIdempotencyKey } from '../identifiers/idempotency.service';
 import { HandleApiErrorFilter } from './handle-api.filter';
 import { HOPS_HEADER } from './remote-resolver';
 import { ResolutionService } from './resolution.service';
@@ -39,13 +40,6 @@ function versionFrom(ifMatch: string | undefined): number | undefined {
   const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(ifMatch);
   if (!m) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'If-Match must carry the identifier version, e.g. "3"');
   return Number(m[1]);
-}
-
-function idempotencyKeyFrom(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[\x21-\x7e]{1,200}$/.test(value))
-    throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'Idempotency-Key must be 1–200 visible ASCII characters');
-  return value;
 }
 
 /**
@@ -111,7 +105,7 @@ export class HandlesController {
       handle,
       values,
       { expectedVersion, overwrite: query.overwrite !== 'false', template: body.template },
-      idempotencyKeyFrom(idemKey),
+      parseIdempotencyKey(idemKey),
     );
     res.status(outcome.status);
     res.setHeader('ETag', `"${String(outcome.body.version)}"`);
@@ -134,7 +128,7 @@ export class HandlesController {
   ) {
     const handle = this.parse((req.handleName = joinPath(path)));
     const expectedVersion = versionFrom(ifMatch);
-    const outcome = await this.identifiers.deleteRecord(actor, handle, expectedVersion, idempotencyKeyFrom(idemKey));
+    const outcome = await this.identifiers.deleteRecord(actor, handle, expectedVersion, parseIdempotencyKey(idemKey));
     res.status(outcome.status);
     if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return outcome.body;
