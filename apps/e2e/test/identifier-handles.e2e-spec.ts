@@ -456,6 +456,9 @@ describe('identifier node: onboarding, registration and access-controlled resolu
   it.each([
     ['a handle without a suffix', 400, 102, () => get('88.100.1000')],
     ['a prefix with letters', 400, 102, () => get('88.abc/X')],
+    ['undecodable UTF-8 in the handle', 400, 102, () => get('88.100/%FF%FE')],
+    ['an overlong suffix', 400, 102, () => get(`88.100/${'x'.repeat(1100)}`)],
+    ['a control character', 400, 102, () => get('88.100/A%00B')],
     ['a write without a token', 401, 402, () => request(node.httpUrl).put(`/api/handles/${prefixes.group}/X`).send({ values: [] })],
     ['an empty value list', 400, 202, () => put('group', `${prefixes.group}/EMPTY`, [])],
     [

@@ -10,6 +10,8 @@ import { IdentifierEntity, IdentifierValueEntity } from './identifiers/identifie
 import { identifierMigrations } from './migrations';
 import { DelegationEntity, PrefixEntity } from './prefixes/prefix.entity';
 import { PrefixesService } from './prefixes/prefixes.service';
+import { anonymousResolution } from './resolution/anonymous-resolution.middleware';
+import { ResolutionService } from './resolution/resolution.service';
 import { TemplateEntity } from './templates/template.entity';
 
 export const IDENTIFIER_SERVICE: ServiceDescription = {
@@ -46,6 +48,7 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
         grpcPort: config.IDENTIFIER_GRPC_PORT,
         grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.identifier], packages: [ProtoPackages.identifier] },
         jsonLimit: config.IDENTIFIER_JSON_LIMIT,
+        beforeRoutes: [anonymousResolution(app.get(ResolutionService), runtime.logger)],
         openApi: {
           title: 'IIP identifier',
           description: 'Handle-compatible identifier resolution (GET/PUT/DELETE /api/handles/{handle}), prefixes and registration.',

@@ -13,26 +13,34 @@ export class HandleApiErrorFilter implements ExceptionFilter {
   constructor(@Inject(LOGGER) private readonly logger: AppLogger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    const req = host.switchToHttp().getRequest<Request & { handleName?: string }>();
-    const problem = toProblem(exception);
-    if (problem.status >= 500 && !isDomainError(exception)) this.logger.error({ err: exception }, 'unhandled error on the Handle API');
-    if (res.headersSent) return;
-    const requestId = res.getHeader('x-request-id');
-    res
-      .status(problem.status)
-      .type('application/json')
-      .send(
-        JSON.stringify({
-          responseCode: handleCodeOf(exception, req.method),
-          ...(req.handleName ? { handle: req.handleName } : {}),
-          message: problem.detail ?? problem.title,
-          ...problem,
-          instance: req.originalUrl,
-          ...(requestId ? { requestId: String(requestId) } : {}),
-        }),
-      );
+    sendHandleError(
+      host.switchToHttp().getResponse<Response>(),
+      host.switchToHttp().getRequest<Request & { handleName?: string }>(),
+      exception,
+      this.logger,
+    );
   }
+}
+
+/** Writes an error in the Handle API's shape; shared by the filter and the anonymous fast path. */
+export function sendHandleError(res: Response, req: Request & { handleName?: string }, exception: unknown, logger: AppLogger): void {
+  const problem = toProblem(exception);
+  if (problem.status >= 500 && !isDomainError(exception)) logger.error({ err: exception }, 'unhandled error on the Handle API');
+  if (res.headersSent) return;
+  const requestId = res.getHeader('x-request-id');
+  res
+    .status(problem.status)
+    .type('application/json')
+    .send(
+      JSON.stringify({
+        responseCode: handleCodeOf(exception, req.method),
+        ...(req.handleName ? { handle: req.handleName } : {}),
+        message: problem.detail ?? problem.title,
+        ...problem,
+        instance: req.originalUrl,
+        ...(requestId ? { requestId: String(requestId) } : {}),
+      }),
+    );
 }
 
 function handleCodeOf(err: unknown, method: string): number {

@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { expressProblemHandler, problem, sendProblem, strictValidationPipe } from '@iip/platform-errors';
@@ -14,6 +14,8 @@ export interface HttpSetupOptions {
   textTypes?: string[];
   textLimit?: string;
   openApi?: { title: string; description: string; version: string };
+  /** Handlers that run before the framework's router (a service's hot path). */
+  beforeRoutes?: RequestHandler[];
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -38,6 +40,7 @@ export function setupHttp(app: INestApplication, options: HttpSetupOptions): voi
   app.use(express.urlencoded({ extended: false, limit: options.jsonLimit ?? '256kb', parameterLimit: 50 }));
   if (textTypes.length > 0) app.use(express.text({ type: textTypes, limit: options.textLimit ?? '20mb' }));
   app.use(expressProblemHandler(options.logger));
+  for (const handler of options.beforeRoutes ?? []) app.use(handler);
   app.useGlobalPipes(strictValidationPipe());
   (app.getHttpAdapter().getInstance() as express.Express).disable('x-powered-by');
 
