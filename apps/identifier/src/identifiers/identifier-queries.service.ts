@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Principal, TenantRef } from '@iip/platform-auth';
-import { DEFAULT_PAGE_SIZE, Page, decodeCursor, encodeCursor } from '@iip/platform-http';
+import { DEFAULT_PAGE_SIZE, Page, decodeCursor, pageOf } from '@iip/platform-http';
 import { isHandleSyntaxError, parsePrefix } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { PrefixesService, ownerRef } from '../prefixes/prefixes.service';
@@ -34,16 +34,15 @@ export class IdentifierQueriesService {
     const prefix = parsePrefix(requested);
     if (isHandleSyntaxError(prefix)) throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, prefix.message);
     await this.prefixes.writablePrefix(actor, prefix);
-    const rows = await this.identifiers.listByPrefix(prefix, limit + 1, afterKeyFrom(cursor));
-    const page = rows.slice(0, limit);
+    const page = pageOf(await this.identifiers.listByPrefix(prefix, limit + 1, afterKeyFrom(cursor)), limit, (r) => [r.key]);
     return {
-      items: page.map((r) => ({
+      items: page.rows.map((r) => ({
         handle: r.handle,
         version: r.version,
         createdAt: r.createdAt.toISOString(),
         updatedAt: r.updatedAt.toISOString(),
       })),
-      nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].key]) : null,
+      nextCursor: page.nextCursor,
     };
   }
 
@@ -54,10 +53,10 @@ export class IdentifierQueriesService {
     limit = DEFAULT_PAGE_SIZE,
     cursor?: string,
   ): Promise<Page<IdentifierSummary>> {
-    const rows = await this.identifiers.reverseLookup(type, value, limit + 1, afterKeyFrom(cursor));
+    const page = pageOf(await this.identifiers.reverseLookup(type, value, limit + 1, afterKeyFrom(cursor)), limit, (r) => [r.key]);
     const owners = new Map<string, TenantRef | undefined>();
     const items: IdentifierSummary[] = [];
-    for (const row of rows.slice(0, limit)) {
+    for (const row of page.rows) {
       if (!owners.has(row.prefix)) {
         const hosted = await this.prefixes.hostedPrefixFor(row.prefix);
         owners.set(row.prefix, hosted ? ownerRef(hosted) : undefined);
@@ -65,7 +64,6 @@ export class IdentifierQueriesService {
       if (mayRead({ access: row.access as ValueAccess, grantees: row.grantees }, owners.get(row.prefix), caller))
         items.push({ handle: row.handle });
     }
-    const last = rows.slice(0, limit).pop();
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.key]) : null };
+    return { items, nextCursor: page.nextCursor };
   }
 }

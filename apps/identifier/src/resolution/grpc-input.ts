@@ -43,5 +43,3 @@ export function handleFromGrpc(input: string): ParsedHandle {
 export function templateFromGrpc(ref: IdentifierV1.TemplateRef | undefined): { kind: string; version?: number } | undefined {
   return ref?.kind ? { kind: ref.kind, ...(ref.version ? { version: ref.version } : {}) } : undefined;
 }
-
-export { parseIdempotencyKey as idempotencyKeyFromGrpc } from '../identifiers/idempotency.service';

@@ -10,7 +10,8 @@ import { IdentifierQueriesService } from '../identifiers/identifier-queries.serv
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { PrefixesService } from '../prefixes/prefixes.service';
 import { ChangeFeedListener } from './change-feed.listener';
-import { handleFromGrpc, idempotencyKeyFromGrpc, templateFromGrpc, valuesFromGrpc } from './grpc-input';
+import { parseIdempotencyKey } from '../identifiers/idempotency.service';
+import { handleFromGrpc, templateFromGrpc, valuesFromGrpc } from './grpc-input';
 import { ResolutionService } from './resolution.service';
 
 const pageLimit = (limit: number) => {
@@ -61,7 +62,7 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
       handle,
       valuesFromGrpc(request.values),
       { overwrite: false, template: templateFromGrpc(request.template) },
-      idempotencyKeyFromGrpc(request.idempotencyKey),
+      parseIdempotencyKey(request.idempotencyKey),
     );
     return { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: Number(outcome.body.version) };
   }
@@ -75,7 +76,7 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
       values: valuesFromGrpc(i.values),
       template: templateFromGrpc(i.template),
     }));
-    const outcome = await this.batch.register(principalOf(metadata), items, idempotencyKeyFromGrpc(request.idempotencyKey));
+    const outcome = await this.batch.register(principalOf(metadata), items, parseIdempotencyKey(request.idempotencyKey));
     const body = outcome.body as {
       created: number;
       failed: number;
@@ -107,7 +108,7 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
         expectedVersion: request.expectedVersion || undefined,
         template: templateFromGrpc(request.template),
       },
-      idempotencyKeyFromGrpc(request.idempotencyKey),
+      parseIdempotencyKey(request.idempotencyKey),
     );
     return { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: Number(outcome.body.version) };
   }
@@ -119,7 +120,7 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
       principalOf(metadata),
       handle,
       request.expectedVersion || undefined,
-      idempotencyKeyFromGrpc(request.idempotencyKey),
+      parseIdempotencyKey(request.idempotencyKey),
     );
     return { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: 0 };
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Principal, canManage } from '@iip/platform-auth';
-import { DEFAULT_PAGE_SIZE, Page, decodeCursor, encodeCursor } from '@iip/platform-http';
+import { DEFAULT_PAGE_SIZE, Page, decodeCursor, pageOf } from '@iip/platform-http';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { TenantsService, tenantRef } from '../tenants/tenants.service';
 import { ClientsRepository } from './clients.repository';
@@ -71,12 +71,13 @@ export class ClientsService {
       if (!parts) throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
       after = { createdAt: parts[0], clientId: parts[1] };
     }
-    const rows = await this.clients.listForTenant(tenantId, limit + 1, after);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const page = pageOf(await this.clients.listForTenant(tenantId, limit + 1, after), limit, (c) => [
+      c.createdAt.toISOString(),
+      c.clientId,
+    ]);
     return {
-      items: page.map(clientView),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.clientId]) : null,
+      items: page.rows.map(clientView),
+      nextCursor: page.nextCursor,
     };
   }
 
@@ -113,6 +114,9 @@ export class ClientsService {
       }
       return { clientId: given.clientId };
     }
+    // Every later start finds the client: only the very first one pays for hashing a secret.
+    const existing = await this.clients.listForTenant(platformTenantId, 1);
+    if (existing.length > 0) return { clientId: existing[0].clientId };
     const secret = generateSecret();
     const secretHash = await hashSecret(secret);
     return this.clients.withLock('iip-tenancy:operator-client', async (manager) => {

@@ -6,7 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { written } from '@iip/platform-database';
 import { Principal, TenantRef } from '@iip/platform-auth';
 import { isDomainError, flattenValidationErrors } from '@iip/platform-errors';
-import { DEFAULT_PAGE_SIZE, Page, decodeCursor, encodeCursor } from '@iip/platform-http';
+import { DEFAULT_PAGE_SIZE, Page, decodeCursor, pageOf } from '@iip/platform-http';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { CreateTenantDto } from '../tenants/dto/tenant.dto';
 import { mayCreateUnder } from '../tenants/tenant-rules';
@@ -117,18 +117,16 @@ export class OnboardingService {
         throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
       afterLine = Number(parts[0]);
     }
-    const rows = await this.jobs.listRows(id, limit + 1, afterLine);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const page = pageOf(await this.jobs.listRows(id, limit + 1, afterLine), limit, (r) => [r.line]);
     return {
-      items: page.map((r) => ({
+      items: page.rows.map((r) => ({
         line: r.line,
         status: r.status,
         tenantId: r.tenantId,
         creditCode: typeof r.input?.creditCode === 'string' ? r.input.creditCode : null,
         error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '' } : null,
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.line]) : null,
+      nextCursor: page.nextCursor,
     };
   }
 

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TenancyEventTypes } from '@iip/contracts';
 import { TenantRef, canManage, relationTo } from '@iip/platform-auth';
 import { inTransaction, isUniqueViolation } from '@iip/platform-database';
-import { DEFAULT_PAGE_SIZE, Page, decodeCursor, encodeCursor } from '@iip/platform-http';
+import { DEFAULT_PAGE_SIZE, Page, decodeCursor, pageOf } from '@iip/platform-http';
 import { TenancyOutbox } from '../messaging/tenancy-outbox';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { CreateTenantDto, SuspendTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
@@ -168,12 +168,10 @@ export class TenantsService {
       if (!parts) throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
       after = { createdAt: parts[0], id: parts[1] };
     }
-    const rows = await this.tenants.listDescendants(root.id, limit + 1, after);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const page = pageOf(await this.tenants.listDescendants(root.id, limit + 1, after), limit, (t) => [t.createdAt.toISOString(), t.id]);
     return {
-      items: page.map((t) => viewOf(actor, t)).filter((v): v is TenantView => v !== undefined),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+      items: page.rows.map((t) => viewOf(actor, t)).filter((v): v is TenantView => v !== undefined),
+      nextCursor: page.nextCursor,
     };
   }
 
@@ -205,34 +203,29 @@ export class TenantsService {
     });
   }
 
-  async suspend(actor: TenantRef, id: string, input: SuspendTenantDto): Promise<TenantEntity> {
-    return inTransaction(this.dataSource, async (manager) => {
-      const tenant = await this.lockVisible(manager, actor, id);
-      if (!mayAdminister(actor, tenantRef(tenant))) {
-        throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, `Tenant ${actor.id} may not suspend tenant ${id}`);
-      }
-      if (tenant.status === 'suspended') return tenant;
-      tenant.status = 'suspended';
-      tenant.suspendedReason = input.reason;
-      tenant.version += 1;
-      const saved = await this.tenants.save(manager, tenant);
-      await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantSuspended, saved, { reason: input.reason });
-      return saved;
-    });
+  suspend(actor: TenantRef, id: string, input: SuspendTenantDto): Promise<TenantEntity> {
+    return this.setStatus(actor, id, 'suspended', input.reason);
   }
 
-  async reactivate(actor: TenantRef, id: string): Promise<TenantEntity> {
+  reactivate(actor: TenantRef, id: string): Promise<TenantEntity> {
+    return this.setStatus(actor, id, 'active');
+  }
+
+  /** Suspends or reactivates a tenant below the actor; a tenant already in that state is returned unchanged. */
+  private setStatus(actor: TenantRef, id: string, status: 'active' | 'suspended', reason?: string): Promise<TenantEntity> {
     return inTransaction(this.dataSource, async (manager) => {
       const tenant = await this.lockVisible(manager, actor, id);
       if (!mayAdminister(actor, tenantRef(tenant))) {
-        throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, `Tenant ${actor.id} may not reactivate tenant ${id}`);
+        const verb = status === 'suspended' ? 'suspend' : 'reactivate';
+        throw new TenancyError(TenancyErrorCode.NOT_PERMITTED, `Tenant ${actor.id} may not ${verb} tenant ${id}`);
       }
-      if (tenant.status === 'active') return tenant;
-      tenant.status = 'active';
-      tenant.suspendedReason = null;
+      if (tenant.status === status) return tenant;
+      tenant.status = status;
+      tenant.suspendedReason = reason ?? null;
       tenant.version += 1;
       const saved = await this.tenants.save(manager, tenant);
-      await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantUpdated, saved);
+      if (status === 'suspended') await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantSuspended, saved, { reason });
+      else await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantUpdated, saved);
       return saved;
     });
   }

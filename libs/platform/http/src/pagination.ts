@@ -43,3 +43,13 @@ export function decodeCursor(cursor: string, arity: number): string[] | undefine
   }
   return undefined;
 }
+
+/**
+ * Keyset pagination over rows fetched with `limit + 1`: the first `limit` rows, and a cursor
+ * (made of the last row's sort key) when there is more.
+ */
+export function pageOf<R>(rows: R[], limit: number, sortKey: (row: R) => (string | number)[]): { rows: R[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(sortKey(last)) : null };
+}
