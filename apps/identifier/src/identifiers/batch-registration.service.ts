@@ -8,7 +8,8 @@ import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefix
 import { RecordCache } from '../resolution/record-cache';
 import { TemplateEntity } from '../templates/template.entity';
 import { TemplatesService } from '../templates/templates.service';
-import { BatchItemDto, BatchItemResult } from './dto/batch.dto';
+import { BatchItemResult } from './dto/batch.dto';
+import { BatchItemInput } from './dto/handle-value.schema';
 import { IdempotencyService, WriteOutcome, requestHash } from './idempotency.service';
 import { IdentifiersRepository } from './identifiers.repository';
 import { NewValue, buildValues } from './values';
@@ -30,7 +31,7 @@ export class BatchRegistrationService {
     @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
   ) {}
 
-  async register(actor: Principal, items: BatchItemDto[], idempotencyKey?: string): Promise<WriteOutcome & { replayed: boolean }> {
+  async register(actor: Principal, items: BatchItemInput[], idempotencyKey?: string): Promise<WriteOutcome & { replayed: boolean }> {
     const results: BatchItemResult[] = items.map((i) => ({ handle: i.handle, status: 'failed', responseCode: HandleResponseCode.ERROR }));
     const accepted: {
       index: number;

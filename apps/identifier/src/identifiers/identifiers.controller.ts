@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import type { Response } from 'express';
 import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
@@ -7,6 +7,8 @@ import { Page, PageQuery } from '@iip/platform-http';
 import { BatchRegistrationService } from './batch-registration.service';
 import { parseIdempotencyKey } from './idempotency.service';
 import { BatchRegisterDto } from './dto/batch.dto';
+import { BatchRegisterInput, batchRegisterSchema } from './dto/handle-value.schema';
+import { schemaPipe } from '@iip/platform-errors';
 import { IdentifierQueriesService, IdentifierSummary } from './identifier-queries.service';
 
 export class ListQuery extends PageQuery {
@@ -31,10 +33,11 @@ export class IdentifiersController {
   @HttpCode(200)
   @ApiBearerAuth()
   @RequireScopes('identifiers:write')
+  @ApiBody({ type: BatchRegisterDto })
   @ApiOperation({ summary: 'Register up to 5,000 identifiers; a result per item; Idempotency-Key for safe retries' })
   async register(
     @CurrentPrincipal() actor: Principal,
-    @Body() body: BatchRegisterDto,
+    @Body(schemaPipe(batchRegisterSchema)) body: BatchRegisterInput,
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {

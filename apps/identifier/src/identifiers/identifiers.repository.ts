@@ -1,23 +1,65 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { IDENTIFIER_DATA_SOURCE } from '../prefixes/prefixes.repository';
+import { TenantRef } from '@iip/platform-auth';
+import { copyRows, preparedQuery } from '@iip/platform-database';
 import { IdentifierEntity, IdentifierValueEntity } from './identifier.entity';
 
-export interface StoredRecord {
-  identifier: IdentifierEntity;
+/** An identifier as resolution needs it: display handle, version, the owner of its prefix, its values in index order. */
+export interface ResolvableRecord {
+  handle: string;
+  version: number;
+  owner?: TenantRef;
   values: IdentifierValueEntity[];
 }
+
+/** One row per value (a LEFT JOIN: one row with idx null when there are none). */
+type ResolvableRow = Pick<IdentifierValueEntity, 'type' | 'format' | 'value' | 'ttl' | 'access' | 'grantees'> & {
+  handle: string;
+  version: number;
+  tenant_id: string | null;
+  tenant_kind: TenantRef['kind'] | null;
+  tenant_path: string[] | null;
+  idx: number | null;
+  updated_at: Date;
+};
+
+const RESOLVABLE_SQL = `
+  SELECT i.handle, i.version, p.tenant_id, p.tenant_kind, p.tenant_path,
+         v.idx, v.type, v.format, v.value, v.ttl, v.access, v.grantees, v.updated_at
+    FROM identifiers i
+    LEFT JOIN prefixes p ON p.prefix = i.prefix
+    LEFT JOIN identifier_values v ON v.key = i.key
+   WHERE i.key = $1
+   ORDER BY v.idx`;
 
 @Injectable()
 export class IdentifiersRepository {
   constructor(@Inject(IDENTIFIER_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  async findRecord(key: string, manager?: EntityManager): Promise<StoredRecord | undefined> {
-    const m = manager ?? this.dataSource.manager;
-    const identifier = await m.getRepository(IdentifierEntity).findOneBy({ key });
-    if (!identifier) return undefined;
-    const values = await m.getRepository(IdentifierValueEntity).find({ where: { key }, order: { idx: 'ASC' } });
-    return { identifier, values };
+  /** The record and the owner of its prefix in one round trip (the uncached resolution path). */
+  async findResolvable(key: string): Promise<ResolvableRecord | undefined> {
+    const rows = await preparedQuery<ResolvableRow>(this.dataSource, 'identifier-resolvable', RESOLVABLE_SQL, [key]);
+    if (rows.length === 0) return undefined;
+    const [first] = rows;
+    const owner =
+      first.tenant_id && first.tenant_kind && first.tenant_path
+        ? { id: first.tenant_id, kind: first.tenant_kind, path: first.tenant_path }
+        : undefined;
+    const values = rows
+      .filter((r) => r.idx !== null)
+      .map((r) => ({
+        key,
+        idx: r.idx as number,
+        type: r.type,
+        format: r.format,
+        value: r.value,
+        ttl: r.ttl,
+        access: r.access,
+        grantees: r.grantees,
+        updatedAt: r.updated_at,
+      }));
+    return { handle: first.handle, version: first.version, owner, values };
   }
 
   findForUpdate(manager: EntityManager, key: string): Promise<IdentifierEntity | null> {
@@ -40,60 +82,43 @@ export class IdentifiersRepository {
     );
   }
 
-  /** Replaces every value of an identifier in one multi-row statement. */
+  /** Replaces every value of an identifier. */
   async replaceValues(manager: EntityManager, key: string, values: Omit<IdentifierValueEntity, 'key' | 'updatedAt'>[]): Promise<void> {
     await manager.query('DELETE FROM identifier_values WHERE key = $1', [key]);
-    if (values.length === 0) return;
-    const params: unknown[] = [];
-    const rows = values.map((v, i) => {
-      params.push(key, v.idx, v.type, v.format, JSON.stringify(v.value), v.ttl, v.access, v.grantees);
-      const b = i * 8;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6}, $${b + 7}, $${b + 8}::uuid[])`;
-    });
-    await manager.query(
-      `INSERT INTO identifier_values (key, idx, type, format, value, ttl, access, grantees) VALUES ${rows.join(', ')}`,
-      params,
+    await this.insertValues(
+      manager,
+      values.map((v) => ({ ...v, key })),
     );
   }
 
-  /** Multi-row insert; rows whose key exists already are skipped. Returns the keys inserted. */
+  /**
+   * Many identifiers in one statement: the rows travel as one JSON parameter (no parameter
+   * limit, one parse), rows whose key exists already are skipped. Returns the keys inserted.
+   */
   async insertMany(
     manager: EntityManager,
     rows: { key: string; handle: string; prefix: string; tenantId: string; templateKind: string | null; templateVersion: number | null }[],
   ): Promise<Set<string>> {
-    const inserted = new Set<string>();
-    for (let i = 0; i < rows.length; i += 2000) {
-      const chunk = rows.slice(i, i + 2000);
-      const params: unknown[] = [];
-      const values = chunk.map((r, j) => {
-        params.push(r.key, r.handle, r.prefix, r.tenantId, r.templateKind, r.templateVersion);
-        const b = j * 6;
-        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::uuid, $${b + 5}, $${b + 6}::integer)`;
-      });
-      const result: { key: string }[] = await manager.query(
-        `INSERT INTO identifiers (key, handle, prefix, tenant_id, template_kind, template_version) VALUES ${values.join(', ')} ON CONFLICT (key) DO NOTHING RETURNING key`,
-        params,
-      );
-      result.forEach((r) => inserted.add(r.key));
-    }
-    return inserted;
+    if (rows.length === 0) return new Set();
+    const result: { key: string }[] = await manager.query(
+      `INSERT INTO identifiers (key, handle, prefix, tenant_id, template_kind, template_version)
+       SELECT r.key, r.handle, r.prefix, r."tenantId", r."templateKind", r."templateVersion"
+         FROM json_to_recordset($1::json) AS r(key text, handle text, prefix text, "tenantId" uuid, "templateKind" text, "templateVersion" integer)
+       ON CONFLICT (key) DO NOTHING RETURNING key`,
+      [JSON.stringify(rows)],
+    );
+    return new Set(result.map((r) => r.key));
   }
 
-  /** Multi-row insert of values, in chunks that stay under PostgreSQL's parameter limit. */
+  /** Values of identifiers written in this transaction, streamed with COPY (a batch brings 10,000 and more). */
   async insertValues(manager: EntityManager, rows: Omit<IdentifierValueEntity, 'updatedAt'>[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 4000) {
-      const chunk = rows.slice(i, i + 4000);
-      const params: unknown[] = [];
-      const values = chunk.map((v, j) => {
-        params.push(v.key, v.idx, v.type, v.format, JSON.stringify(v.value), v.ttl, v.access, v.grantees);
-        const b = j * 8;
-        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6}, $${b + 7}, $${b + 8}::uuid[])`;
-      });
-      await manager.query(
-        `INSERT INTO identifier_values (key, idx, type, format, value, ttl, access, grantees) VALUES ${values.join(', ')}`,
-        params,
-      );
-    }
+    if (rows.length === 0) return;
+    await copyRows(
+      manager,
+      'identifier_values',
+      ['key', 'idx', 'type', 'format', 'value', 'ttl', 'access', 'grantees'],
+      rows.map((v) => [v.key, v.idx, v.type, v.format, { json: v.value }, v.ttl, v.access, v.grantees]),
+    );
   }
 
   /** Identifiers under one prefix, in key order, keyset-paginated. */
@@ -126,7 +151,9 @@ export class IdentifiersRepository {
     );
   }
 
+  /** Removes an identifier and its values (no cascade: see the ValuesWithoutForeignKey migration). */
   async delete(manager: EntityManager, key: string): Promise<void> {
+    await manager.query('DELETE FROM identifier_values WHERE key = $1', [key]);
     await manager.query('DELETE FROM identifiers WHERE key = $1', [key]);
   }
 }

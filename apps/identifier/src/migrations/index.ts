@@ -1,3 +1,4 @@
 import { InitialIdentifier1764576000000 } from './1764576000000-initial-identifier';
+import { ValuesWithoutForeignKey1764662400000 } from './1764662400000-values-without-foreign-key';
 
-export const identifierMigrations = [InitialIdentifier1764576000000];
+export const identifierMigrations = [InitialIdentifier1764576000000, ValuesWithoutForeignKey1764662400000];

@@ -122,6 +122,11 @@ export class PrefixesService {
    * The hosted prefix a handle prefix falls under, if this node answers for it. Every resolution
    * asks, so answers are remembered for a few seconds (prefixes are allocated, not moved).
    */
+  /** What {@link hostedPrefixFor} last answered for `prefix` if still fresh, without I/O; undefined when unknown. */
+  peekHosted(prefix: string): { row?: PrefixEntity } | undefined {
+    return this.hostedCache.get(prefix);
+  }
+
   async hostedPrefixFor(prefix: string): Promise<PrefixEntity | undefined> {
     const known = this.hostedCache.get(prefix);
     if (known) return known.row;

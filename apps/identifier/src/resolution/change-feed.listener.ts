@@ -27,7 +27,7 @@ export class ChangeFeedListener implements OnApplicationBootstrap, OnApplication
       handle: (event) => {
         const data = event.data as IdentifierChangedData;
         this.changes.next({ ...data, time: event.time });
-        return this.cache.changed(data.key, data.version);
+        return this.cache.changed(data.key, data.version, data.change);
       },
     });
     this.listener.start();

@@ -1,12 +1,11 @@
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import { IdentifierV1 } from '@iip/contracts';
-import { flattenValidationErrors } from '@iip/platform-errors';
+import { RequestValidationError } from '@iip/platform-errors';
 import { isHandleSyntaxError, parseHandle, ParsedHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleValueDto } from '../identifiers/dto/handle-value.dto';
+import { handleValuesSchema } from '../identifiers/dto/handle-value.schema';
 
-/** gRPC values → the same DTOs, checked by the same rules, as the REST API's. */
+/** gRPC values → the same shapes, checked by the same schema, as the REST API's. */
 export function valuesFromGrpc(input: IdentifierV1.HandleValueInput[]): HandleValueDto[] {
   if (input.length === 0 || input.length > 500) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'Send 1 to 500 values');
   const plain = input.map((v) => {
@@ -25,13 +24,12 @@ export function valuesFromGrpc(input: IdentifierV1.HandleValueInput[]): HandleVa
       ...(v.grantees.length ? { grantees: v.grantees } : {}),
     };
   });
-  const dtos = plainToInstance(HandleValueDto, plain);
-  const errors = dtos.flatMap((dto, i) =>
-    flattenValidationErrors(validateSync(dto, { whitelist: true, forbidNonWhitelisted: true }), `values.${i}`),
-  );
-  if (errors.length > 0)
-    throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-  return dtos;
+  try {
+    return handleValuesSchema.check(plain, 'values');
+  } catch (err) {
+    if (!(err instanceof RequestValidationError)) throw err;
+    throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  }
 }
 
 export function handleFromGrpc(input: string): ParsedHandle {

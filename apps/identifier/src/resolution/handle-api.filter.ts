@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestValidationError, isDomainError, toProblem } from '@iip/platform-errors';
 import { AppLogger, LOGGER } from '@iip/platform-observability';
 import { HandleResponseCode, IdentifierError } from '../identifier.errors';
@@ -14,33 +14,35 @@ export class HandleApiErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     sendHandleError(
-      host.switchToHttp().getResponse<Response>(),
-      host.switchToHttp().getRequest<Request & { handleName?: string }>(),
+      host.switchToHttp().getResponse<ServerResponse>(),
+      host.switchToHttp().getRequest<HandleRequest>(),
       exception,
       this.logger,
     );
   }
 }
 
-/** Writes an error in the Handle API's shape; shared by the filter and the anonymous fast path. */
-export function sendHandleError(res: Response, req: Request & { handleName?: string }, exception: unknown, logger: AppLogger): void {
+/** The request as the error writer needs it: Express's, or the bare one the fast path sees. */
+export type HandleRequest = IncomingMessage & { originalUrl?: string; handleName?: string };
+
+/** Writes an error in the Handle API's shape; shared by the filter and the resolution fast path. */
+export function sendHandleError(res: ServerResponse, req: HandleRequest, exception: unknown, logger: AppLogger): void {
   const problem = toProblem(exception);
   if (problem.status >= 500 && !isDomainError(exception)) logger.error({ err: exception }, 'unhandled error on the Handle API');
   if (res.headersSent) return;
   const requestId = res.getHeader('x-request-id');
-  res
-    .status(problem.status)
-    .type('application/json')
-    .send(
-      JSON.stringify({
-        responseCode: handleCodeOf(exception, req.method),
-        ...(req.handleName ? { handle: req.handleName } : {}),
-        message: problem.detail ?? problem.title,
-        ...problem,
-        instance: req.originalUrl,
-        ...(requestId ? { requestId: String(requestId) } : {}),
-      }),
-    );
+  const body = JSON.stringify({
+    responseCode: handleCodeOf(exception, req.method ?? 'GET'),
+    ...(req.handleName ? { handle: req.handleName } : {}),
+    message: problem.detail ?? problem.title,
+    ...problem,
+    instance: req.originalUrl ?? req.url,
+    ...(requestId ? { requestId: String(requestId) } : {}),
+  });
+  res.statusCode = problem.status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 function handleCodeOf(err: unknown, method: string): number {

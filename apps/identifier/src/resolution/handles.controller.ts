@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, Param, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { schemaPipe } from '@iip/platform-errors';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import type { Request, Response } from 'express';
@@ -7,6 +8,7 @@ import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireSc
 import { isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
 import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleRecordDto, HandleValueDto } from '../identifiers/dto/handle-value.dto';
+import { HandleRecordInput, handleRecordSchema } from '../identifiers/dto/handle-value.schema';
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { parseIdempotencyKey } from '../identifiers/idempotency.service';
 import { HandleApiErrorFilter } from './handle-api.filter';
@@ -84,12 +86,13 @@ export class HandlesController {
   @ApiBearerAuth()
   @RequireScopes('identifiers:write')
   @UseFilters(HandleApiErrorFilter)
+  @ApiBody({ type: HandleRecordDto })
   @ApiOperation({
     summary: 'Create or replace a handle; If-Match: "<version>" for optimistic concurrency; Idempotency-Key for safe retries',
   })
   async put(
     @Param('handle') path: string[] | string,
-    @Body() body: HandleRecordDto,
+    @Body(schemaPipe(handleRecordSchema)) body: HandleRecordInput,
     @Query() query: WriteQueryDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Headers('idempotency-key') idemKey: string | undefined,

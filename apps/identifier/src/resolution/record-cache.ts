@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { IdentifierChangedData } from '@iip/contracts';
 import { TenantRef } from '@iip/platform-auth';
 import { Redis } from '@iip/platform-redis';
 import { ValueAccess } from '../identifiers/identifier.entity';
@@ -43,6 +44,13 @@ export class RecordCache {
     this.memory = new LRUCache({ max: settings.maxRecords, ttlAutopurge: false });
   }
 
+  /** The record if this instance holds it in memory (no I/O): the resolution fast path. */
+  peek(key: string): CachedRecord | undefined {
+    const record = this.memory.get(key);
+    if (record) this.stats.memory++;
+    return record;
+  }
+
   async get(key: string, load: () => Promise<CachedRecord>): Promise<{ record: CachedRecord; source: CacheSource }> {
     const inMemory = this.memory.get(key);
     if (inMemory) {
@@ -76,10 +84,15 @@ export class RecordCache {
     for (let i = 0; i < keys.length; i += 1000) await this.redis.del(...keys.slice(i, i + 1000).map(redisKey));
   }
 
-  /** A change announced on the feed: drop copies older than the announced version. */
-  async changed(key: string, version: number): Promise<void> {
+  /**
+   * A change announced on the feed: drop copies older than the announced version. For a new
+   * registration only this instance's memory can be behind (a not-found answer): Redis never
+   * holds not-found answers and the writer dropped the key there after its commit.
+   */
+  async changed(key: string, version: number, change: IdentifierChangedData['change']): Promise<void> {
     const cached = this.memory.get(key);
     if (!cached || !cached.found || cached.version < version) this.memory.delete(key);
+    if (change === 'registered') return;
     const shared = await this.redis.get(redisKey(key));
     if (shared) {
       const record = JSON.parse(shared) as CachedRecord;

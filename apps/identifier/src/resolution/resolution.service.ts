@@ -6,7 +6,6 @@ import { DelegationsRepository } from '../prefixes/delegations.repository';
 import { HandleValueView } from '../identifiers/dto/handle-value.dto';
 import { IdentifierValueEntity } from '../identifiers/identifier.entity';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
-import { PrefixEntity } from '../prefixes/prefix.entity';
 import { PrefixesService, ownerRef } from '../prefixes/prefixes.service';
 import { CacheSource, CachedRecord, CachedValue, RecordCache } from './record-cache';
 import { RemoteResolver, RemoteResult } from './remote-resolver';
@@ -85,6 +84,9 @@ export function toCachedValue(v: IdentifierValueEntity): CachedValue {
 /** Resolution of identifiers and prefix records this node hosts, within what the caller may read. */
 @Injectable()
 export class ResolutionService {
+  /** Serialised anonymous answers, living exactly as long as the cached record they were made from. */
+  private readonly publicAnswers = new WeakMap<CachedRecord, Buffer>();
+
   constructor(
     private readonly identifiers: IdentifiersRepository,
     private readonly prefixes: PrefixesService,
@@ -93,6 +95,30 @@ export class ResolutionService {
     private readonly remote: RemoteResolver,
     private readonly stats: ResolutionStatsService,
   ) {}
+
+  /**
+   * The anonymous, unfiltered answer for a record this instance holds in memory, as the bytes
+   * of a Handle response — computed once per cached record — or undefined when the full path
+   * must answer (not cached here, not hosted here, not found, not public, or not a handle).
+   */
+  cachedPublicAnswer(input: string): Buffer | undefined {
+    const parsed = parseHandle(input);
+    if (isHandleSyntaxError(parsed)) return undefined; // prefix records (0.NA/…) land here too
+    if (!this.prefixes.peekHosted(parsed.prefix)?.row) return undefined;
+    const record = this.cache.peek(parsed.key);
+    if (!record?.found) return undefined;
+    let body = this.publicAnswers.get(record);
+    if (!body) {
+      const readable = record.values.filter((v) => v.access === 'public');
+      if (readable.length === 0 && record.values.length > 0) return undefined; // 402, from the full path
+      body = Buffer.from(
+        JSON.stringify({ responseCode: HandleResponseCode.SUCCESS, handle: record.handle, values: readable.map(valueView) }),
+      );
+      this.publicAnswers.set(record, body);
+    }
+    this.stats.count(parsed.prefix);
+    return body;
+  }
 
   /** `authoritative` (Handle API `auth=true`) skips the caches and reads PostgreSQL. */
   async resolve(
@@ -111,16 +137,9 @@ export class ResolutionService {
     const hosted = await this.prefixes.hostedPrefixFor(parsed.prefix);
     if (!hosted) return this.resolveElsewhere(parsed.handle, parsed.prefix, filters, authoritative, hops);
     const load = async (): Promise<CachedRecord> => {
-      const stored = await this.identifiers.findRecord(parsed.key);
+      const stored = await this.identifiers.findResolvable(parsed.key);
       if (!stored) return { found: false };
-      const owner = await this.ownerOf(stored.identifier.prefix, hosted);
-      return {
-        found: true,
-        handle: stored.identifier.handle,
-        version: stored.identifier.version,
-        owner,
-        values: stored.values.map(toCachedValue),
-      };
+      return { found: true, handle: stored.handle, version: stored.version, owner: stored.owner, values: stored.values.map(toCachedValue) };
     };
     const { record, source } = authoritative
       ? { record: await load(), source: 'database' as const }
@@ -176,12 +195,6 @@ export class ResolutionService {
       throw remoteError(answer.body.responseCode, answer.body.message ?? `${delegation.baseUrl} answered ${answer.body.responseCode}`);
     }
     return { handle: answer.body.handle ?? handle, values: answer.body.values ?? [], source: answer.source };
-  }
-
-  private async ownerOf(prefix: string, hosted: PrefixEntity): Promise<TenantRef | undefined> {
-    if (hosted.prefix === prefix) return ownerRef(hosted);
-    const row = await this.prefixes.exact(prefix);
-    return row ? ownerRef(row) : undefined;
   }
 
   private visible(

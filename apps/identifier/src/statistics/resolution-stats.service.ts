@@ -43,9 +43,8 @@ export class ResolutionStatsService implements OnApplicationBootstrap, OnApplica
   }
 
   count(prefix: string): void {
-    const hour = new Date();
-    hour.setUTCMinutes(0, 0, 0);
-    const key = `${prefix}\u0000${hour.toISOString()}`;
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const key = `${prefix}\u0000${hour}`;
     this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
   }
 
@@ -56,7 +55,7 @@ export class ResolutionStatsService implements OnApplicationBootstrap, OnApplica
     const params: unknown[] = [];
     const rows = [...batch].map(([key, n], i) => {
       const [prefix, hour] = key.split('\u0000');
-      params.push(prefix, hour, n);
+      params.push(prefix, new Date(Number(hour)).toISOString(), n);
       return `($${i * 3 + 1}, $${i * 3 + 2}::timestamptz, $${i * 3 + 3})`;
     });
     try {

@@ -1,4 +1,5 @@
-import { Client } from 'pg';
+import { Client, Pool, QueryResultRow } from 'pg';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { DataSource, DataSourceOptions, EntityManager, MigrationInterface } from 'typeorm';
 
 export interface ServiceDataSourceOptions {
@@ -102,4 +103,20 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const code = e.code ?? e.driverError?.code;
   const name = e.constraint ?? e.driverError?.constraint;
   return code === '23505' && (constraint === undefined || name === constraint);
+}
+
+/**
+ * A hot read as a named prepared statement on the data source's own pool: parsed and planned
+ * once per connection, one round trip per call, none of the ORM's per-query work. For the few
+ * queries a service answers thousands of times a second; everything else goes through TypeORM.
+ */
+export async function preparedQuery<R extends QueryResultRow>(
+  dataSource: DataSource,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<R[]> {
+  const pool = (dataSource.driver as PostgresDriver).master as Pool;
+  const result = await pool.query<R>({ name, text, values });
+  return result.rows;
 }

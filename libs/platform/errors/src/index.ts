@@ -2,3 +2,4 @@ export * from './domain-error';
 export * from './http-problem.filter';
 export * from './problem';
 export * from './validation';
+export * from './json-schema';

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { expressProblemHandler, problem, sendProblem, strictValidationPipe } from '@iip/platform-errors';
@@ -14,9 +15,15 @@ export interface HttpSetupOptions {
   textTypes?: string[];
   textLimit?: string;
   openApi?: { title: string; description: string; version: string };
-  /** Handlers that run before the framework's router (a service's hot path). */
-  beforeRoutes?: RequestHandler[];
+  /**
+   * A service's hot path, offered every request on the bare Node server before the framework
+   * sees it. It returns true when it has taken the request (and answers it itself, request id,
+   * metrics and errors included); anything it declines goes through the full stack unchanged.
+   */
+  fastPath?: RawRequestHandler;
 }
+
+export type RawRequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -40,7 +47,7 @@ export function setupHttp(app: INestApplication, options: HttpSetupOptions): voi
   app.use(express.urlencoded({ extended: false, limit: options.jsonLimit ?? '256kb', parameterLimit: 50 }));
   if (textTypes.length > 0) app.use(express.text({ type: textTypes, limit: options.textLimit ?? '20mb' }));
   app.use(expressProblemHandler(options.logger));
-  for (const handler of options.beforeRoutes ?? []) app.use(handler);
+  if (options.fastPath) installFastPath(app.getHttpServer() as Server, options.fastPath);
   app.useGlobalPipes(strictValidationPipe());
   (app.getHttpAdapter().getInstance() as express.Express).disable('x-powered-by');
 
@@ -54,4 +61,14 @@ export function setupHttp(app: INestApplication, options: HttpSetupOptions): voi
     const document = SwaggerModule.createDocument(app, config);
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   }
+}
+
+/** Puts `fastPath` in front of the listeners the framework attached to its server. */
+function installFastPath(server: Server, fastPath: RawRequestHandler): void {
+  const framework = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (fastPath(req, res)) return;
+    for (const listener of framework) listener.call(server, req, res);
+  });
 }

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Producer } from 'kafkajs';
+import { copyRows } from '@iip/platform-database';
 import { currentRequestId } from '@iip/platform-observability';
 import { EventEnvelope } from './envelope';
 import { TopicProvisioner } from './kafka-client';
@@ -27,6 +28,9 @@ export function messagingTablesSql(schema: string): string[] {
   ];
 }
 
+/** From this many events on, one append streams them with COPY. */
+const COPY_FROM_EVENTS = 50;
+
 /**
  * Appends events to the outbox inside the caller's transaction, so a state change and the
  * event announcing it commit (or roll back) together.
@@ -44,13 +48,23 @@ export class OutboxWriter {
     }
     const requestId = currentRequestId();
     const headers = JSON.stringify(requestId ? { 'x-request-id': requestId } : {});
-    const params: unknown[] = [];
-    const rows = events.map((e, i) => {
-      params.push(e.id, this.topicPrefix + topic, e.subject, JSON.stringify(e), headers);
-      const b = i * 5;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5}::jsonb)`;
-    });
-    await manager.query(`INSERT INTO outbox (event_id, topic, message_key, envelope, headers) VALUES ${rows.join(', ')}`, params);
+    if (events.length >= COPY_FROM_EVENTS) {
+      // A bulk write's events (thousands) stream in with COPY; seq follows their order.
+      await copyRows(
+        manager,
+        'outbox',
+        ['event_id', 'topic', 'message_key', 'envelope', 'headers'],
+        events.map((e) => [e.id, this.topicPrefix + topic, e.subject, { json: e }, headers]),
+      );
+    } else {
+      const params: unknown[] = [];
+      const rows = events.map((e, i) => {
+        params.push(e.id, this.topicPrefix + topic, e.subject, JSON.stringify(e), headers);
+        const b = i * 5;
+        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5}::jsonb)`;
+      });
+      await manager.query(`INSERT INTO outbox (event_id, topic, message_key, envelope, headers) VALUES ${rows.join(', ')}`, params);
+    }
     this.onAppend?.();
   }
 }

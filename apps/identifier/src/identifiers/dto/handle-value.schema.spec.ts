@@ -1,0 +1,72 @@
+import { RequestValidationError } from '@iip/platform-errors';
+import { batchRegisterSchema, handleRecordSchema, handleValuesSchema } from './handle-value.schema';
+
+const url = { index: 1, type: 'URL', data: { format: 'string', value: 'https://example.com' } };
+
+function fieldsOf(check: () => unknown): string[] {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof RequestValidationError) return err.fieldErrors.map((e) => `${e.field}: ${e.message}`);
+    throw err;
+  }
+  return [];
+}
+
+describe('Handle value rules (one schema for PUT, batch and gRPC)', () => {
+  it('accepts a full value and the optional parts', () => {
+    const value = {
+      index: 2,
+      type: 'EQUIPMENT.SERIAL:v1/a_b-c',
+      data: { format: 'admin', value: { any: 'object' } },
+      ttl: 0,
+      timestamp: '2026-01-01T00:00:00Z',
+      access: 'granted',
+      grantees: ['6f1c2b8e-0d7a-4c1e-9a55-0c2f3d4e5f60'],
+    };
+    expect(fieldsOf(() => handleRecordSchema.check({ template: { kind: 'pump', version: 2 }, values: [url, value] }))).toEqual([]);
+    expect(fieldsOf(() => handleValuesSchema.check([{ ...url, type: '设备型号' }]))).toEqual([]);
+  });
+
+  it.each([
+    ['index 0', { ...url, index: 0 }, 'values.0.index: must be >= 1'],
+    ['index beyond int32', { ...url, index: 2 ** 31 }, 'values.0.index: must be <= 2147483647'],
+    ['a fractional index', { ...url, index: 1.5 }, 'values.0.index: must be integer'],
+    ['a type with a space', { ...url, type: 'A B' }, 'values.0.type: must match pattern "^[\\p{L}\\p{N}_.\\-/:]+$"'],
+    ['an empty type', { ...url, type: '' }, 'values.0.type: must match pattern "^[\\p{L}\\p{N}_.\\-/:]+$"'],
+    ['a 129-character type', { ...url, type: 'T'.repeat(129) }, 'values.0.type: must NOT have more than 128 characters'],
+    [
+      'an unknown format',
+      { ...url, data: { format: 'jpeg', value: 'x' } },
+      'values.0.data.format: must be equal to one of the allowed values',
+    ],
+    ['a null value', { ...url, data: { format: 'string', value: null } }, 'values.0.data.value: must NOT be valid'],
+    ['a missing value', { ...url, data: { format: 'string' } }, 'values.0.data.value: is required'],
+    ['an unknown field', { ...url, colour: 'red' }, 'values.0.colour: is not a known field'],
+    ['a negative ttl', { ...url, ttl: -1 }, 'values.0.ttl: must be >= 0'],
+    ['an unknown access', { ...url, access: 'secret' }, 'values.0.access: must be equal to one of the allowed values'],
+    ['a grantee that is no UUID', { ...url, access: 'granted', grantees: ['acme'] }, 'values.0.grantees.0: must match format "uuid"'],
+  ])('rejects %s', (_name, value, expected) => {
+    expect(fieldsOf(() => handleRecordSchema.check({ values: [value] }))).toEqual([expected]);
+    expect(fieldsOf(() => handleValuesSchema.check([value], 'values'))).toEqual([expected]);
+  });
+
+  it('bounds the number of values and batch items', () => {
+    expect(fieldsOf(() => handleRecordSchema.check({ values: [] }))).toEqual(['values: must NOT have fewer than 1 items']);
+    expect(fieldsOf(() => handleRecordSchema.check({ values: Array.from({ length: 501 }, (_, i) => ({ ...url, index: i + 1 })) }))).toEqual(
+      ['values: must NOT have more than 500 items'],
+    );
+    const item = (i: number) => ({ handle: `88.100/X-${i}`, values: [url] });
+    expect(fieldsOf(() => batchRegisterSchema.check({ items: Array.from({ length: 5000 }, (_, i) => item(i)) }))).toEqual([]);
+    expect(fieldsOf(() => batchRegisterSchema.check({ items: Array.from({ length: 5001 }, (_, i) => item(i)) }))).toEqual([
+      'items: must NOT have more than 5000 items',
+    ]);
+    expect(fieldsOf(() => batchRegisterSchema.check({ items: [{ handle: 'h', values: Array(101).fill(url) }] }))).toEqual([
+      'items.0.values: must NOT have more than 100 items',
+    ]);
+    expect(fieldsOf(() => batchRegisterSchema.check({ items: [{ values: [url], template: { kind: 'Pump' } }] }))).toEqual([
+      'items.0.handle: is required',
+      'items.0.template.kind: must match pattern "^[a-z][a-z0-9-]{0,39}$"',
+    ]);
+  });
+});

@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RawRequestHandler } from '@iip/platform-http';
+import { AppLogger, Metrics, REQUEST_ID_HEADER, normaliseRequestId, runWithRequestContext } from '@iip/platform-observability';
+import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { HandleRequest, sendHandleError } from './handle-api.filter';
+import { HOPS_HEADER } from './remote-resolver';
+import { ResolutionService, ResolveFilters } from './resolution.service';
+
+const PREFIX = '/api/handles/';
+const ROUTE = '/api/handles/*handle';
+const KNOWN_QUERY = new Set(['type', 'index', 'auth', 'pretty']);
+const NO_FILTERS: ResolveFilters = { types: [], indexes: [] };
+
+interface AnonymousQuery {
+  filters: ResolveFilters;
+  authoritative: boolean;
+}
+
+/**
+ * The hot path of a resolution node: anonymous `GET /api/handles/{handle}` (public values only),
+ * taken on the bare Node server before Express and Nest see it. A record this instance holds in
+ * memory is answered synchronously with bytes serialised once per record; anything else
+ * anonymous goes through the resolution service without the framework's per-request work. A
+ * token, another method or a query the controller would have to explain goes on to the full
+ * controller, which gives the same answers.
+ */
+export function resolutionFastPath(resolution: ResolutionService, logger: AppLogger, metrics: Metrics): RawRequestHandler {
+  const ok = metrics.httpRequests.labels('GET', ROUTE, '200');
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = req.url;
+    if (req.method !== 'GET' || url === undefined || !url.startsWith(PREFIX) || req.headers.authorization !== undefined) return false;
+    const q = url.indexOf('?');
+    const query = q < 0 ? { filters: NO_FILTERS, authoritative: false } : anonymousQuery(url.slice(q + 1));
+    if (!query) return false; // the controller explains what is wrong with the query
+    const started = process.hrtime.bigint();
+    const requestId = normaliseRequestId(req.headers[REQUEST_ID_HEADER]);
+    let name: string;
+    try {
+      const path = url.slice(PREFIX.length, q < 0 ? undefined : q);
+      name = path.includes('%') ? decodeURIComponent(path) : path;
+    } catch {
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      sendHandleError(
+        res,
+        req,
+        new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, 'The handle is not valid percent-encoded UTF-8'),
+        logger,
+      );
+      return true;
+    }
+    const unfiltered = query.filters === NO_FILTERS;
+    const cached = unfiltered && !query.authoritative ? resolution.cachedPublicAnswer(name) : undefined;
+    if (cached) {
+      res.writeHead(200, [
+        'content-type',
+        'application/json; charset=utf-8',
+        'content-length',
+        String(cached.length),
+        'x-iip-resolution-source',
+        'memory',
+        REQUEST_ID_HEADER,
+        requestId,
+      ]);
+      res.end(cached);
+      ok.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      return true;
+    }
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    (req as HandleRequest).handleName = name;
+    const hops = Number(req.headers[HOPS_HEADER] ?? 0);
+    runWithRequestContext(requestId, () =>
+      resolution.resolve(undefined, name, query.filters, query.authoritative, Number.isInteger(hops) && hops >= 0 ? hops : 0),
+    )
+      .then((result) => {
+        const body = JSON.stringify({ responseCode: HandleResponseCode.SUCCESS, handle: result.handle, values: result.values });
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.setHeader('content-length', Buffer.byteLength(body));
+        res.setHeader('x-iip-resolution-source', result.source);
+        if (result.source === 'remote-stale') res.setHeader('warning', '110 - "Response is Stale"');
+        res.end(body);
+      })
+      .catch((err: unknown) => sendHandleError(res, req, err, logger))
+      .finally(() =>
+        metrics.httpRequests.observe(
+          { method: 'GET', route: ROUTE, status: String(res.statusCode) },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        ),
+      );
+    return true;
+  };
+}
+
+/** type=, index=, auth= and pretty= as the controller's DTO accepts them; undefined for anything it would reject or not know. */
+function anonymousQuery(search: string): AnonymousQuery | undefined {
+  const params = new URLSearchParams(search);
+  const types: string[] = [];
+  const indexes: number[] = [];
+  let authoritative = false;
+  for (const [key, value] of params) {
+    if (!KNOWN_QUERY.has(key)) return undefined;
+    if (key === 'type') {
+      if (value.length > 128) return undefined;
+      types.push(value);
+    } else if (key === 'index') {
+      if (!/^\d{1,10}$/.test(value) || Number(value) < 1) return undefined;
+      indexes.push(Number(value));
+    } else if (key === 'auth') {
+      if (value !== 'true' && value !== 'false') return undefined;
+      if (params.getAll('auth').length > 1) return undefined;
+      authoritative = value === 'true';
+    } else if (value !== 'true' && value !== 'false' && value !== '') {
+      return undefined; // pretty
+    }
+  }
+  if (types.length > 50 || indexes.length > 50) return undefined;
+  return { filters: types.length === 0 && indexes.length === 0 ? NO_FILTERS : { types, indexes }, authoritative };
+}
