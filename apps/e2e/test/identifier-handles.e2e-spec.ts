@@ -53,6 +53,8 @@ describe('identifier node: onboarding, registration and access-controlled resolu
 
   const put = (who: string, handle: string, values: unknown[], headers: Record<string, string> = {}) =>
     request(node.httpUrl).put(`/api/handles/${handle}`).auth(tokens[who], { type: 'bearer' }).set(headers).send({ values });
+  const postBatch = (who: string, items: unknown[]) =>
+    request(node.httpUrl).post('/v1/identifiers/batch').auth(tokens[who], { type: 'bearer' }).send({ items });
   const get = (handle: string, who?: string) => {
     const r = request(node.httpUrl).get(`/api/handles/${handle}`);
     return who ? r.auth(tokens[who], { type: 'bearer' }) : r;
@@ -227,16 +229,13 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       { handle: '88.100.bad/X', values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }] },
       { handle: items[0].handle, values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'dup' } }] },
     ];
-    const res = await request(node.httpUrl)
-      .post('/v1/identifiers/batch')
-      .auth(tokens.group, { type: 'bearer' })
-      .send({ items: [...items, ...bad] });
+    const res = await postBatch('group', [...items, ...bad]);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ created: 30, failed: 3 });
     expect(res.body.results.slice(30).map((r: { responseCode: number }) => r.responseCode)).toEqual([400, 102, 101]);
 
     // Again: everything exists now.
-    const again = await request(node.httpUrl).post('/v1/identifiers/batch').auth(tokens.group, { type: 'bearer' }).send({ items });
+    const again = await postBatch('group', items);
     expect(again.body).toMatchObject({ created: 0, failed: 30 });
     expect(new Set(again.body.results.map((r: { responseCode: number }) => r.responseCode))).toEqual(new Set([101]));
 
@@ -261,18 +260,6 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       .get('/v1/identifiers/reverse?type=MODEL&value=P-100&limit=50')
       .auth(tokens.group, { type: 'bearer' });
     expect(asOwner.body.items).toHaveLength(30);
-
-    const oversized = await request(node.httpUrl)
-      .post('/v1/identifiers/batch')
-      .auth(tokens.group, { type: 'bearer' })
-      .send({
-        items: Array.from({ length: 5001 }, (_, i) => ({
-          handle: `${prefixes.group}/X-${i}`,
-          values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }],
-        })),
-      });
-    expect(oversized.status).toBe(400);
-    expect(oversized.body.errors.map((e: { field: string }) => e.field)).toContain('items');
   });
 
   it('applies a versioned template chosen at registration and rejects values that break it', async () => {
@@ -495,6 +482,53 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       202,
       () => put('group', `${prefixes.group}/G`, [{ index: 1, type: 'URL', data: { format: 'string', value: 'a' }, access: 'granted' }]),
     ],
+    ['an overlong prefix', 400, 102, () => get(`88.${'1'.repeat(70)}/X`)],
+    ['a prefix with an empty segment', 400, 102, () => get('88..100/X')],
+    ['a malformed index filter', 400, 102, () => get(`${prefixes.group}/X?index=first`)],
+    [
+      'an unknown template',
+      400,
+      202,
+      () =>
+        request(node.httpUrl)
+          .put(`/api/handles/${prefixes.group}/NO-TEMPLATE`)
+          .auth(tokens.group, { type: 'bearer' })
+          .send({ template: { kind: 'no-such-kind' }, values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }] }),
+    ],
+    [
+      'values breaking their template',
+      400,
+      202,
+      async () => {
+        const schema = { type: 'object', required: ['SERIAL'], properties: { SERIAL: { type: 'string', pattern: '^SN-' } } };
+        const made = await request(node.httpUrl)
+          .post('/v1/templates')
+          .auth(tokens.op, { type: 'bearer' })
+          .send({ kind: 'bad-input', schema });
+        expect([201, 409]).toContain(made.status);
+        return request(node.httpUrl)
+          .put(`/api/handles/${prefixes.group}/BREAKS-TEMPLATE`)
+          .auth(tokens.group, { type: 'bearer' })
+          .send({ template: { kind: 'bad-input' }, values: [{ index: 1, type: 'SERIAL', data: { format: 'string', value: 'XX-1' } }] });
+      },
+    ],
+    [
+      'an oversize batch',
+      400,
+      202,
+      async () => {
+        const res = await postBatch(
+          'group',
+          Array.from({ length: 5001 }, (_, i) => ({
+            handle: `${prefixes.group}/OVER-${i}`,
+            values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }],
+          })),
+        );
+        expect(res.body.errors).toEqual([{ field: 'items', message: 'must NOT have more than 5000 items' }]);
+        return res;
+      },
+    ],
+    ['a batch item without values', 400, 202, () => postBatch('group', [{ handle: `${prefixes.group}/NO-VALUES` }])],
   ] as const)('answers %s with HTTP %i and Handle code %i', async (_, status, code, send) => {
     const res = await send();
     expect(res.status).toBe(status);

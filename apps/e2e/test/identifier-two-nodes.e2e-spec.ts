@@ -58,6 +58,19 @@ describe('recursive resolution across two identifier nodes', () => {
       .send({ baseUrl: nodeB!.httpUrl });
     expect(delegate.status).toBe(200);
 
+    // The top-level node publishes where 88.200 is served, as a prefix record; B, a secondary node, publishes none.
+    const record = await atA('0.NA/88.200');
+    expect(record.status).toBe(200);
+    expect(record.body.values).toEqual([
+      expect.objectContaining({ index: 1, type: 'IIP_PREFIX_KIND', data: { format: 'string', value: 'delegated' } }),
+      expect.objectContaining({ index: 2, type: 'IIP_NODE_URL', data: { format: 'string', value: nodeB!.httpUrl } }),
+    ]);
+    expect((await atA('0.NA/88.999')).body.responseCode).toBe(301);
+    expect(
+      (await request(nodeB!.httpUrl).put('/v1/delegations/88.900').auth(op, { type: 'bearer' }).send({ baseUrl: nodeA.httpUrl })).status,
+    ).toBe(200);
+    expect((await request(nodeB!.httpUrl).get('/api/handles/0.NA/88.900')).body.responseCode).toBe(301);
+
     const first = await atA('88.200/REMOTE-1');
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({

@@ -5,6 +5,7 @@ import { ObservabilityModule } from '@iip/platform-observability';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { HandlesModule, IdentifierInfraModule, PrefixesModule } from './identifier.module';
 import { NodeSettings } from './prefixes/prefixes.service';
+import { CacheSettings } from './resolution/record-cache';
 import { RemoteSettings } from './resolution/remote-resolver';
 
 /** Wires the feature modules to the platform modules; holds no behaviour. */
@@ -14,7 +15,7 @@ export class AppModule {
     runtime: ServiceRuntime,
     verifier: TokenVerifier,
     node: NodeSettings,
-    cacheSize: number,
+    cache: CacheSettings,
     remote: RemoteSettings,
   ): DynamicModule {
     return {
@@ -22,7 +23,7 @@ export class AppModule {
       imports: [
         ObservabilityModule.forRoot({ logger: runtime.logger, metrics: runtime.metrics, health: runtime.health }),
         AuthModule.forRoot(verifier),
-        IdentifierInfraModule.forRoot(runtime, node, cacheSize, remote),
+        IdentifierInfraModule.forRoot(runtime, node, cache, remote),
         PrefixesModule,
         HandlesModule,
       ],

@@ -16,8 +16,8 @@ export const identifierEnvSchema = {
   IDENTIFIER_NODE_ROLE: z.enum(['secondary', 'top-level']).default('secondary'),
   /** First number handed out for enterprise prefixes (88.100.<n>). */
   IDENTIFIER_PREFIX_START: positiveInt(1000),
-  /** Upper bound of the in-process resolution cache (records). */
-  IDENTIFIER_CACHE_SIZE: positiveInt(200_000),
+  /** Upper bound of the in-process resolution cache, MiB of heap (estimated); keep it well under the process's heap limit. */
+  IDENTIFIER_CACHE_MB: positiveInt(128),
   /** How long past its TTL a delegated node's answer may still be served (marked stale) when that node is down, seconds. */
   IDENTIFIER_STALE_WINDOW_S: positiveInt(300),
   /** Delegations followed at most, so a loop ends with an error. */

@@ -33,11 +33,17 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
       role: config.IDENTIFIER_NODE_ROLE,
     };
     const app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot(runtime, verifier, node, config.IDENTIFIER_CACHE_SIZE, {
-        staleWindowS: config.IDENTIFIER_STALE_WINDOW_S,
-        maxHops: config.IDENTIFIER_MAX_HOPS,
-        timeoutMs: config.IDENTIFIER_UPSTREAM_TIMEOUT_MS,
-      }),
+      AppModule.forRoot(
+        runtime,
+        verifier,
+        node,
+        { maxBytes: config.IDENTIFIER_CACHE_MB * 1024 * 1024 },
+        {
+          staleWindowS: config.IDENTIFIER_STALE_WINDOW_S,
+          maxHops: config.IDENTIFIER_MAX_HOPS,
+          timeoutMs: config.IDENTIFIER_UPSTREAM_TIMEOUT_MS,
+        },
+      ),
       runtime.nestOptions(),
     );
     await runtime.serve(

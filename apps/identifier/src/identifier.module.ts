@@ -20,7 +20,7 @@ import { HandleApiErrorFilter } from './resolution/handle-api.filter';
 import { HandlesController } from './resolution/handles.controller';
 import { IdentifierGrpcController } from './resolution/identifier.grpc-controller';
 import { ResolutionService } from './resolution/resolution.service';
-import { CACHE_SETTINGS, IDENTIFIER_REDIS, RecordCache } from './resolution/record-cache';
+import { CACHE_SETTINGS, CacheSettings, IDENTIFIER_REDIS, RecordCache } from './resolution/record-cache';
 import { ChangeFeedListener } from './resolution/change-feed.listener';
 import { REMOTE_SETTINGS, RemoteResolver, RemoteSettings } from './resolution/remote-resolver';
 import { DelegationsController } from './prefixes/delegations.controller';
@@ -31,11 +31,11 @@ import { DelegationsService } from './prefixes/delegations.service';
 @Global()
 @Module({})
 export class IdentifierInfraModule {
-  static forRoot(runtime: ServiceRuntime, node: NodeSettings, cacheSize: number, remote: RemoteSettings): DynamicModule {
+  static forRoot(runtime: ServiceRuntime, node: NodeSettings, cache: CacheSettings, remote: RemoteSettings): DynamicModule {
     const providers = [
       { provide: REMOTE_SETTINGS, useValue: remote },
       { provide: IDENTIFIER_REDIS, useValue: runtime.redis },
-      { provide: CACHE_SETTINGS, useValue: { maxRecords: cacheSize } },
+      { provide: CACHE_SETTINGS, useValue: cache },
       { provide: ServiceRuntime, useValue: runtime },
       { provide: IDENTIFIER_DATA_SOURCE, useValue: runtime.dataSource },
       { provide: IdentifierOutbox, useValue: new IdentifierOutbox(runtime.outboxWriter) },

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import type { Response } from 'express';
 import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { Page, PageQuery } from '@iip/platform-http';
+import { HandleApiErrorFilter } from '../resolution/handle-api.filter';
 import { BatchRegistrationService } from './batch-registration.service';
 import { parseIdempotencyKey } from './idempotency.service';
 import { BatchRegisterDto } from './dto/batch.dto';
@@ -31,6 +32,7 @@ export class IdentifiersController {
 
   @Post('batch')
   @HttpCode(200)
+  @UseFilters(HandleApiErrorFilter)
   @ApiBearerAuth()
   @RequireScopes('identifiers:write')
   @ApiBody({ type: BatchRegisterDto })

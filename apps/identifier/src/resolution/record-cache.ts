@@ -24,6 +24,11 @@ export type CachedRecord = { found: true; handle: string; version: number; owner
 
 export type CacheSource = 'memory' | 'redis' | 'database';
 
+export interface CacheSettings {
+  /** Upper bound of the in-process cache, bytes (estimated). */
+  maxBytes: number;
+}
+
 const NOT_FOUND_TTL_MS = 2_000;
 const MAX_TTL_S = 86_400;
 
@@ -39,9 +44,10 @@ export class RecordCache {
 
   constructor(
     @Inject(IDENTIFIER_REDIS) private readonly redis: Redis,
-    @Inject(CACHE_SETTINGS) settings: { maxRecords: number },
+    @Inject(CACHE_SETTINGS) settings: CacheSettings,
   ) {
-    this.memory = new LRUCache({ max: settings.maxRecords, ttlAutopurge: false });
+    // Bounded in bytes, not records: one record may hold 3 values or 500.
+    this.memory = new LRUCache({ maxSize: settings.maxBytes, ttlAutopurge: false });
   }
 
   /** The record if this instance holds it in memory (no I/O): the resolution fast path. */
@@ -60,14 +66,15 @@ export class RecordCache {
     const fromRedis = await this.redis.get(redisKey(key));
     if (fromRedis) {
       const record = JSON.parse(fromRedis) as CachedRecord;
-      this.memory.set(key, record, { ttl: ttlMs(record) });
+      this.memory.set(key, record, { ttl: ttlMs(record), size: memoryBytes(fromRedis) });
       this.stats.redis++;
       return { record, source: 'redis' };
     }
     const record = await load();
     this.stats.database++;
-    this.memory.set(key, record, { ttl: ttlMs(record) });
-    if (record.found) await this.redis.set(redisKey(key), JSON.stringify(record), 'PX', ttlMs(record));
+    const json = JSON.stringify(record);
+    this.memory.set(key, record, { ttl: ttlMs(record), size: memoryBytes(json) });
+    if (record.found) await this.redis.set(redisKey(key), json, 'PX', ttlMs(record));
     return { record, source: 'database' };
   }
 
@@ -99,6 +106,15 @@ export class RecordCache {
       if (!record.found || record.version < version) await this.redis.del(redisKey(key));
     }
   }
+}
+
+/**
+ * What a cached record costs the heap, estimated from its JSON: the parsed objects (two-byte
+ * strings, object headers) and the serialised public answer kept beside it come to about
+ * three times the JSON's length.
+ */
+function memoryBytes(json: string): number {
+  return json.length * 3 + 200;
 }
 
 function redisKey(key: string): string {

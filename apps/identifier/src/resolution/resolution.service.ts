@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Principal, TenantRef, canManage } from '@iip/platform-auth';
 import { isHandleSyntaxError, parentPrefixes, parseHandle, parsePrefixRecord, prefixRecordHandle } from '../handles/handle-syntax';
 import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
@@ -6,10 +6,13 @@ import { DelegationsRepository } from '../prefixes/delegations.repository';
 import { HandleValueView } from '../identifiers/dto/handle-value.dto';
 import { IdentifierValueEntity } from '../identifiers/identifier.entity';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
-import { PrefixesService, ownerRef } from '../prefixes/prefixes.service';
+import { NODE_SETTINGS, NodeSettings, PrefixesService, ownerRef } from '../prefixes/prefixes.service';
 import { CacheSource, CachedRecord, CachedValue, RecordCache } from './record-cache';
 import { RemoteResolver, RemoteResult } from './remote-resolver';
 import { ResolutionStatsService } from '../statistics/resolution-stats.service';
+
+/** Delegations change rarely, but a moved node should be found again within the hour. */
+const DELEGATION_RECORD_TTL_S = 3_600;
 
 export interface ResolveFilters {
   /** Exact types, or a type ending in "." for it and its subtypes. */
@@ -94,6 +97,7 @@ export class ResolutionService {
     private readonly delegations: DelegationsRepository,
     private readonly remote: RemoteResolver,
     private readonly stats: ResolutionStatsService,
+    @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
   ) {}
 
   /**
@@ -150,7 +154,7 @@ export class ResolutionService {
 
   private async resolvePrefix(caller: Principal | undefined, prefix: string, filters: ResolveFilters): Promise<Resolution> {
     const hosted = await this.prefixes.hostedPrefixFor(prefix);
-    if (!hosted) throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${prefix}`);
+    if (!hosted) return this.delegatedPrefixRecord(caller, prefix, filters);
     if (hosted.prefix !== prefix)
       throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `Prefix ${prefix} has not been allocated`);
     const stamp = hosted.createdAt.toISOString();
@@ -177,6 +181,30 @@ export class ResolutionService {
       },
     ] satisfies CachedValue[];
     return this.visible(prefixRecordHandle(prefix), values, ownerRef(hosted), caller, filters, 'database');
+  }
+
+  /**
+   * A top-level node publishes the prefix records of the prefixes it delegates, as the Handle
+   * System's global registry does: the record names the node responsible, so a client can ask it
+   * directly. A secondary node's delegations are its own routes, not published.
+   */
+  private async delegatedPrefixRecord(caller: Principal | undefined, prefix: string, filters: ResolveFilters): Promise<Resolution> {
+    const delegation = this.node.role === 'top-level' ? await this.delegations.findFirst([prefix]) : undefined;
+    if (!delegation)
+      throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${prefix}`);
+    const stamp = delegation.createdAt.toISOString();
+    const value = (idx: number, type: string, text: string): CachedValue => ({
+      idx,
+      type,
+      format: 'string',
+      value: text,
+      ttl: DELEGATION_RECORD_TTL_S,
+      access: 'public',
+      grantees: [],
+      updatedAt: stamp,
+    });
+    const values = [value(1, 'IIP_PREFIX_KIND', 'delegated'), value(2, 'IIP_NODE_URL', delegation.baseUrl)];
+    return this.visible(prefixRecordHandle(prefix), values, undefined, caller, filters, 'database');
   }
 
   /** Follows the most specific delegation of the prefix to the node responsible for it. */
