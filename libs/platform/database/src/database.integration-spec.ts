@@ -104,6 +104,12 @@ describe('database helpers against real PostgreSQL', () => {
       expect(failed).toBeInstanceOf(Error);
       expect(await ds.query('SELECT 1 FROM copytest.rows WHERE n = 5000')).toEqual([]);
       await expect(copyRows(ds.manager, 'copytest.rows', ['n'], [[1]])).rejects.toThrow(/inside a transaction/);
+      // Rows PostgreSQL refuses fail the copy and its transaction; the pooled connections stay usable.
+      const refused = await inTransaction(ds, (m) => copyRows(m, 'copytest.rows', ['n'], [[1], ['not a number']])).catch(
+        (err: unknown) => err,
+      );
+      expect(String(refused)).toMatch(/invalid input syntax for type integer/);
+      for (let i = 0; i < 4; i++) expect(await ds.query('SELECT count(*)::int AS n FROM copytest.rows')).toEqual([{ n: 1200 }]);
     } finally {
       await ds.destroy();
     }

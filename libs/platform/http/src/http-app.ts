@@ -47,7 +47,7 @@ export function setupHttp(app: INestApplication, options: HttpSetupOptions): voi
   app.use(express.urlencoded({ extended: false, limit: options.jsonLimit ?? '256kb', parameterLimit: 50 }));
   if (textTypes.length > 0) app.use(express.text({ type: textTypes, limit: options.textLimit ?? '20mb' }));
   app.use(expressProblemHandler(options.logger));
-  if (options.fastPath) installFastPath(app.getHttpServer() as Server, options.fastPath);
+  if (options.fastPath) installFastPath(app.getHttpServer() as Server, options.fastPath, options.logger);
   app.useGlobalPipes(strictValidationPipe());
   (app.getHttpAdapter().getInstance() as express.Express).disable('x-powered-by');
 
@@ -63,12 +63,21 @@ export function setupHttp(app: INestApplication, options: HttpSetupOptions): voi
   }
 }
 
-/** Puts `fastPath` in front of the listeners the framework attached to its server. */
-function installFastPath(server: Server, fastPath: RawRequestHandler): void {
+/**
+ * Puts `fastPath` in front of the listeners the framework attached to its server. A fast path
+ * that throws before answering hands the request to the framework, so a bug there costs speed,
+ * not the process or the request.
+ */
+function installFastPath(server: Server, fastPath: RawRequestHandler, logger: AppLogger): void {
   const framework = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (fastPath(req, res)) return;
+    try {
+      if (fastPath(req, res)) return;
+    } catch (err) {
+      logger.error({ err, url: req.url }, 'fast path failed; the framework answers instead');
+      if (res.headersSent) return void res.destroy();
+    }
     for (const listener of framework) listener.call(server, req, res);
   });
 }
