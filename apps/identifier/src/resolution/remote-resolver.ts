@@ -4,7 +4,7 @@ import { Redis } from '@iip/platform-redis';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleValueView } from '../identifiers/dto/handle-value.dto';
 import { IDENTIFIER_REDIS } from './record-cache';
-import { ResolveFilters } from './resolution.service';
+import { ResolveFilters } from './resolve-filters';
 
 export const REMOTE_SETTINGS = Symbol('REMOTE_SETTINGS');
 export const HOPS_HEADER = 'x-iip-hops';

@@ -4,7 +4,8 @@ import { AppLogger, Metrics, REQUEST_ID_HEADER, normaliseRequestId, runWithReque
 import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleRequest, sendHandleError } from './handle-api.filter';
 import { HOPS_HEADER } from './remote-resolver';
-import { ResolutionService, ResolveFilters } from './resolution.service';
+import { ResolveFilters } from './resolve-filters';
+import { ResolutionService } from './resolution.service';
 
 const PREFIX = '/api/handles/';
 const ROUTE = '/api/handles/*handle';

@@ -9,16 +9,11 @@ import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { NODE_SETTINGS, NodeSettings, PrefixesService, ownerRef } from '../prefixes/prefixes.service';
 import { CacheSource, CachedRecord, CachedValue, RecordCache } from './record-cache';
 import { RemoteResolver, RemoteResult } from './remote-resolver';
+import { ResolveFilters, matchesFilters } from './resolve-filters';
 import { ResolutionStatsService } from '../statistics/resolution-stats.service';
 
 /** Delegations change rarely, but a moved node should be found again within the hour. */
 const DELEGATION_RECORD_TTL_S = 3_600;
-
-export interface ResolveFilters {
-  /** Exact types, or a type ending in "." for it and its subtypes. */
-  types: string[];
-  indexes: number[];
-}
 
 export interface Resolution {
   handle: string;
@@ -55,16 +50,6 @@ export function mayRead(
   if (!caller) return false;
   if (owner && canManage(caller.tenant, owner)) return true;
   return value.access === 'granted' && value.grantees.includes(caller.tenant.id);
-}
-
-export function matchesFilters(value: Pick<CachedValue, 'idx' | 'type'>, filters: ResolveFilters): boolean {
-  if (filters.types.length === 0 && filters.indexes.length === 0) return true;
-  if (filters.indexes.includes(value.idx)) return true;
-  const type = value.type.toLowerCase();
-  return filters.types.some((t) => {
-    const wanted = t.toLowerCase();
-    return wanted.endsWith('.') ? type === wanted.slice(0, -1) || type.startsWith(wanted) : type === wanted;
-  });
 }
 
 export function valueView(v: CachedValue): HandleValueView {
