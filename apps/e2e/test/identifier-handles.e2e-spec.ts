@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Client } from 'pg';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
@@ -194,6 +195,7 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       expect(fromMemory.headers['x-request-id']).toBe('fast-path-1');
       expect(fromMemory.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(fromMemory.body).toEqual(fromDatabase.body);
+      expect([fromMemory.headers.etag, fromDatabase.headers.etag]).toEqual([undefined, undefined]);
 
       // Wait until the second instance has joined the change feed (it starts in the background).
       await write('warm-up');
@@ -233,6 +235,25 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ created: 30, failed: 3 });
     expect(res.body.results.slice(30).map((r: { responseCode: number }) => r.responseCode)).toEqual([400, 102, 101]);
+
+    // Values left without their identifier (a delete by an instance of a release that still relied
+    // on the cascade) do not block registering that handle again, nor show up in it.
+    const orphan = `${prefixes.group}/SN-ORPHANED`;
+    const pg = new Client({ connectionString: env.databaseUrl });
+    await pg.connect();
+    try {
+      await pg.query(
+        `INSERT INTO identifier.identifier_values (key, idx, type, format, value, ttl, access) VALUES ($1, 1, 'URL', 'string', '"stale"', 60, 'public')`,
+        [orphan.toLowerCase()],
+      );
+    } finally {
+      await pg.end();
+    }
+    const revived = await postBatch('group', [
+      { handle: orphan, values: [{ index: 2, type: 'SERIAL', data: { format: 'string', value: 'fresh' } }] },
+    ]);
+    expect(revived.body).toMatchObject({ created: 1, failed: 0 });
+    expect((await get(orphan)).body.values).toEqual([expect.objectContaining({ index: 2, data: { format: 'string', value: 'fresh' } })]);
 
     // Again: everything exists now.
     const again = await postBatch('group', items);
@@ -485,6 +506,7 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     ['an overlong prefix', 400, 102, () => get(`88.${'1'.repeat(70)}/X`)],
     ['a prefix with an empty segment', 400, 102, () => get('88..100/X')],
     ['a malformed index filter', 400, 102, () => get(`${prefixes.group}/X?index=first`)],
+    ['a repeated pretty flag', 400, 102, () => get(`${prefixes.group}/X?pretty=true&pretty=true`)],
     [
       'an unknown template',
       400,

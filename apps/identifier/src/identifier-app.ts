@@ -46,6 +46,9 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
       ),
       runtime.nestOptions(),
     );
+    // GET answers carry no body-hash ETag on either path (fast or framework): the ETag that means
+    // something here is the identifier version a PUT returns, for If-Match.
+    app.set('etag', false);
     await runtime.serve(
       app,
       {

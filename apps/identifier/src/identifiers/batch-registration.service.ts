@@ -104,6 +104,10 @@ export class BatchRegistrationService {
         })),
       );
       const created = accepted.filter((a) => inserted.has(a.handle.key));
+      await this.identifiers.clearValues(
+        manager,
+        created.map((a) => a.handle.key),
+      );
       await this.identifiers.insertValues(
         manager,
         created.flatMap((a) => a.values.map((v) => ({ ...v, key: a.handle.key }))),

@@ -84,7 +84,7 @@ export class IdentifiersRepository {
 
   /** Replaces every value of an identifier. */
   async replaceValues(manager: EntityManager, key: string, values: Omit<IdentifierValueEntity, 'key' | 'updatedAt'>[]): Promise<void> {
-    await manager.query('DELETE FROM identifier_values WHERE key = $1', [key]);
+    await this.clearValues(manager, [key]);
     await this.insertValues(
       manager,
       values.map((v) => ({ ...v, key })),
@@ -108,6 +108,15 @@ export class IdentifiersRepository {
       [JSON.stringify(rows)],
     );
     return new Set(result.map((r) => r.key));
+  }
+
+  /**
+   * Removes any values stored under these keys. Before values of newly registered identifiers
+   * go in: a row left by a delete that ran without the old cascade (an instance of the previous
+   * release during a rolling update) must not block the new ones.
+   */
+  async clearValues(manager: EntityManager, keys: string[]): Promise<void> {
+    if (keys.length > 0) await manager.query('DELETE FROM identifier_values WHERE key = ANY($1::text[])', [keys]);
   }
 
   /** Values of identifiers written in this transaction, streamed with COPY (a batch brings 10,000 and more). */
@@ -153,7 +162,7 @@ export class IdentifiersRepository {
 
   /** Removes an identifier and its values (no cascade: see the ValuesWithoutForeignKey migration). */
   async delete(manager: EntityManager, key: string): Promise<void> {
-    await manager.query('DELETE FROM identifier_values WHERE key = $1', [key]);
+    await this.clearValues(manager, [key]);
     await manager.query('DELETE FROM identifiers WHERE key = $1', [key]);
   }
 }

@@ -5,7 +5,7 @@ import { ParsedHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { IdentifierOutbox } from '../messaging/identifier-outbox';
 import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
-import { HandleValueDto } from './dto/handle-value.dto';
+import { HandleValueInput } from './dto/handle-value.schema';
 import { RecordCache } from '../resolution/record-cache';
 import { IdempotencyService, WriteOutcome, requestHash } from './idempotency.service';
 import { TemplatesService } from '../templates/templates.service';
@@ -45,7 +45,7 @@ export class IdentifiersService {
   async putRecord(
     actor: Principal,
     handle: ParsedHandle,
-    values: HandleValueDto[],
+    values: HandleValueInput[],
     options: WriteOptions,
     idempotencyKey?: string,
   ): Promise<WriteOutcome & { replayed: boolean }> {
@@ -78,7 +78,7 @@ export class IdentifiersService {
     manager: EntityManager,
     actor: Principal,
     handle: ParsedHandle,
-    input: HandleValueDto[],
+    input: HandleValueInput[],
     options: WriteOptions,
   ): Promise<WriteResult> {
     const prefix = await this.prefixes.writablePrefix(actor, handle.prefix);

@@ -1,7 +1,7 @@
 import { prefixRecordHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { PrefixEntity } from '../prefixes/prefix.entity';
-import { HandleValueDto } from './dto/handle-value.dto';
+import { HandleValueInput } from './dto/handle-value.schema';
 import { IdentifierValueEntity } from './identifier.entity';
 
 /** Index of the administrative value naming the owner, as in the Handle System. */
@@ -10,7 +10,7 @@ export const ADMIN_INDEX = 100;
 export type NewValue = Omit<IdentifierValueEntity, 'key' | 'updatedAt'>;
 
 /** Checks the values a client sent and adds the admin value naming the owner. */
-export function buildValues(input: HandleValueDto[], prefix: PrefixEntity, defaultTtl: number): NewValue[] {
+export function buildValues(input: HandleValueInput[], prefix: PrefixEntity, defaultTtl: number): NewValue[] {
   const seen = new Set<number>();
   const out: NewValue[] = [];
   for (const v of input) {

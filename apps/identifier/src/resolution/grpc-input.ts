@@ -2,11 +2,10 @@ import { IdentifierV1 } from '@iip/contracts';
 import { RequestValidationError } from '@iip/platform-errors';
 import { isHandleSyntaxError, parseHandle, ParsedHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
-import { HandleValueDto } from '../identifiers/dto/handle-value.dto';
-import { handleValuesSchema } from '../identifiers/dto/handle-value.schema';
+import { HandleValueInput, handleValuesSchema } from '../identifiers/dto/handle-value.schema';
 
 /** gRPC values → the same shapes, checked by the same schema, as the REST API's. */
-export function valuesFromGrpc(input: IdentifierV1.HandleValueInput[]): HandleValueDto[] {
+export function valuesFromGrpc(input: IdentifierV1.HandleValueInput[]): HandleValueInput[] {
   if (input.length === 0 || input.length > 500) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'Send 1 to 500 values');
   const plain = input.map((v) => {
     let value: unknown;

@@ -7,8 +7,8 @@ import type { Request, Response } from 'express';
 import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
 import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
-import { HandleRecordDto, HandleValueDto } from '../identifiers/dto/handle-value.dto';
-import { HandleRecordInput, handleRecordSchema } from '../identifiers/dto/handle-value.schema';
+import { HandleRecordDto } from '../identifiers/dto/handle-value.dto';
+import { HandleRecordInput, HandleValueInput, handleRecordSchema } from '../identifiers/dto/handle-value.schema';
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { parseIdempotencyKey } from '../identifiers/idempotency.service';
 import { HandleApiErrorFilter } from './handle-api.filter';
@@ -102,12 +102,12 @@ export class HandlesController {
   ) {
     const handle = this.parse((req.handleName = joinPath(path)));
     const expectedVersion = versionFrom(ifMatch);
-    const values: HandleValueDto[] = body.values;
+    const values: HandleValueInput[] = body.values;
     const outcome = await this.identifiers.putRecord(
       actor,
       handle,
       values,
-      { expectedVersion, overwrite: query.overwrite !== 'false', template: body.template },
+      { expectedVersion, overwrite: query.overwrite !== 'false', template: body.template ?? undefined },
       parseIdempotencyKey(idemKey),
     );
     res.status(outcome.status);

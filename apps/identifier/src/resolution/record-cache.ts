@@ -40,7 +40,6 @@ const MAX_TTL_S = 86_400;
 @Injectable()
 export class RecordCache {
   private readonly memory: LRUCache<string, CachedRecord>;
-  readonly stats = { memory: 0, redis: 0, database: 0 };
 
   constructor(
     @Inject(IDENTIFIER_REDIS) private readonly redis: Redis,
@@ -52,26 +51,21 @@ export class RecordCache {
 
   /** The record if this instance holds it in memory (no I/O): the resolution fast path. */
   peek(key: string): CachedRecord | undefined {
-    const record = this.memory.get(key);
-    if (record) this.stats.memory++;
-    return record;
+    return this.memory.get(key);
   }
 
   async get(key: string, load: () => Promise<CachedRecord>): Promise<{ record: CachedRecord; source: CacheSource }> {
     const inMemory = this.memory.get(key);
     if (inMemory) {
-      this.stats.memory++;
       return { record: inMemory, source: 'memory' };
     }
     const fromRedis = await this.redis.get(redisKey(key));
     if (fromRedis) {
       const record = JSON.parse(fromRedis) as CachedRecord;
       this.memory.set(key, record, { ttl: ttlMs(record), size: memoryBytes(fromRedis) });
-      this.stats.redis++;
       return { record, source: 'redis' };
     }
     const record = await load();
-    this.stats.database++;
     const json = JSON.stringify(record);
     this.memory.set(key, record, { ttl: ttlMs(record), size: memoryBytes(json) });
     if (record.found) await this.redis.set(redisKey(key), json, 'PX', ttlMs(record));

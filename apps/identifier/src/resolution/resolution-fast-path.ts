@@ -30,6 +30,8 @@ export function resolutionFastPath(resolution: ResolutionService, logger: AppLog
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = req.url;
     if (req.method !== 'GET' || url === undefined || !url.startsWith(PREFIX) || req.headers.authorization !== undefined) return false;
+    // No handle at all, or a raw '#' (Express drops it and all after it): the framework answers.
+    if (url.length === PREFIX.length || url[PREFIX.length] === '?' || url.includes('#')) return false;
     const q = url.indexOf('?');
     const query = q < 0 ? { filters: NO_FILTERS, authoritative: false } : anonymousQuery(url.slice(q + 1));
     if (!query) return false; // the controller explains what is wrong with the query
@@ -81,12 +83,16 @@ export function resolutionFastPath(resolution: ResolutionService, logger: AppLog
         res.end(body);
       })
       .catch((err: unknown) => sendHandleError(res, req, err, logger))
-      .finally(() =>
+      .then(() =>
         metrics.httpRequests.observe(
           { method: 'GET', route: ROUTE, status: String(res.statusCode) },
           Number(process.hrtime.bigint() - started) / 1e9,
         ),
-      );
+      )
+      .catch((err: unknown) => {
+        logger.error({ err, url }, 'resolution fast path could not answer');
+        res.destroy();
+      });
     return true;
   };
 }
@@ -109,7 +115,7 @@ function anonymousQuery(search: string): AnonymousQuery | undefined {
       if (value !== 'true' && value !== 'false') return undefined;
       if (params.getAll('auth').length > 1) return undefined;
       authoritative = value === 'true';
-    } else if (value !== 'true' && value !== 'false' && value !== '') {
+    } else if ((value !== 'true' && value !== 'false' && value !== '') || params.getAll('pretty').length > 1) {
       return undefined; // pretty
     }
   }

@@ -1,6 +1,7 @@
 import { RequestValidationError } from '@iip/platform-errors';
 import { batchRegisterSchema, handleRecordSchema, handleValuesSchema } from './handle-value.schema';
 
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const url = { index: 1, type: 'URL', data: { format: 'string', value: 'https://example.com' } };
 
 function fieldsOf(check: () => unknown): string[] {
@@ -28,6 +29,13 @@ describe('Handle value rules (one schema for PUT, batch and gRPC)', () => {
     expect(fieldsOf(() => handleValuesSchema.check([{ ...url, type: '设备型号' }]))).toEqual([]);
   });
 
+  it('takes null for an optional part as "not given", as the Handle API clients send it', () => {
+    const value = { ...url, ttl: null, timestamp: null, access: null, grantees: null };
+    expect(fieldsOf(() => handleRecordSchema.check({ template: null, values: [value] }))).toEqual([]);
+    expect(fieldsOf(() => batchRegisterSchema.check({ items: [{ handle: '88.100/N', template: null, values: [value] }] }))).toEqual([]);
+    expect(fieldsOf(() => handleRecordSchema.check({ values: [{ ...url, index: null }] }))).toEqual(['values.0.index: must be integer']);
+  });
+
   it.each([
     ['index 0', { ...url, index: 0 }, 'values.0.index: must be >= 1'],
     ['index beyond int32', { ...url, index: 2 ** 31 }, 'values.0.index: must be <= 2147483647'],
@@ -45,7 +53,16 @@ describe('Handle value rules (one schema for PUT, batch and gRPC)', () => {
     ['an unknown field', { ...url, colour: 'red' }, 'values.0.colour: is not a known field'],
     ['a negative ttl', { ...url, ttl: -1 }, 'values.0.ttl: must be >= 0'],
     ['an unknown access', { ...url, access: 'secret' }, 'values.0.access: must be equal to one of the allowed values'],
-    ['a grantee that is no UUID', { ...url, access: 'granted', grantees: ['acme'] }, 'values.0.grantees.0: must match format "uuid"'],
+    [
+      'a grantee that is no UUID',
+      { ...url, access: 'granted', grantees: ['acme'] },
+      `values.0.grantees.0: must match pattern "${UUID_PATTERN}"`,
+    ],
+    [
+      'a grantee as a urn:uuid (PostgreSQL would refuse it)',
+      { ...url, access: 'granted', grantees: ['urn:uuid:6f1c2b8e-0d7a-4c1e-9a55-0c2f3d4e5f60'] },
+      `values.0.grantees.0: must match pattern "${UUID_PATTERN}"`,
+    ],
   ])('rejects %s', (_name, value, expected) => {
     expect(fieldsOf(() => handleRecordSchema.check({ values: [value] }))).toEqual([expected]);
     expect(fieldsOf(() => handleValuesSchema.check([value], 'values'))).toEqual([expected]);

@@ -9,8 +9,12 @@ import { HandleValueDto, TemplateRefDto, VALUE_FORMATS } from './handle-value.dt
  */
 const INT32_MAX = 2147483647;
 
+/** The form PostgreSQL's uuid type reads back unchanged (Ajv's "uuid" format also takes urn:uuid:…, which it refuses). */
+const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+/** Optional fields may also be sent as null, meaning "not given". */
 const templateRef = {
-  type: 'object',
+  type: ['object', 'null'],
   additionalProperties: false,
   required: ['kind'],
   properties: {
@@ -32,19 +36,27 @@ const handleValue = {
       required: ['format', 'value'],
       properties: { format: { enum: [...VALUE_FORMATS] }, value: { not: { type: 'null' } } },
     },
-    ttl: { type: 'integer', minimum: 0, maximum: INT32_MAX },
-    timestamp: { type: 'string', maxLength: 40 },
-    access: { enum: ['public', 'tenant', 'granted'] },
-    grantees: { type: 'array', maxItems: 100, items: { type: 'string', format: 'uuid' } },
+    ttl: { type: ['integer', 'null'], minimum: 0, maximum: INT32_MAX },
+    timestamp: { type: ['string', 'null'], maxLength: 40 },
+    access: { enum: ['public', 'tenant', 'granted', null] },
+    grantees: { type: ['array', 'null'], maxItems: 100, items: { type: 'string', pattern: UUID } },
   },
 };
 
 const values = (max: number) => ({ type: 'array', minItems: 1, maxItems: max, items: handleValue });
 
 export interface HandleRecordInput {
-  template?: TemplateRefDto;
-  values: HandleValueDto[];
+  template?: TemplateRefDto | null;
+  values: HandleValueInput[];
 }
+
+/** A value as the schema lets it through: the DTO's shape, with null allowed for the optional parts. */
+export type HandleValueInput = Omit<HandleValueDto, 'ttl' | 'timestamp' | 'access' | 'grantees'> & {
+  ttl?: number | null;
+  timestamp?: string | null;
+  access?: HandleValueDto['access'] | null;
+  grantees?: string[] | null;
+};
 
 export interface BatchItemInput extends HandleRecordInput {
   handle: string;
@@ -54,7 +66,7 @@ export interface BatchRegisterInput {
   items: BatchItemInput[];
 }
 
-export const handleValuesSchema = requestSchema<HandleValueDto[]>(values(500));
+export const handleValuesSchema = requestSchema<HandleValueInput[]>(values(500));
 
 export const handleRecordSchema = requestSchema<HandleRecordInput>({
   type: 'object',
