@@ -78,6 +78,12 @@ async function stopAll(code) {
 }
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
+// npm does not pass a SIGTERM sent to it alone (a supervisor, `timeout npm start`) on to this
+// script: when the process that started us is gone, stop everything rather than run orphaned.
+const startedBy = process.ppid;
+setInterval(() => {
+  if (process.ppid !== startedBy) void stopAll(0);
+}, 1_000).unref();
 
 for (const service of SERVICES) {
   const child = spawn(process.execPath, ['--enable-source-maps', service.main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
