@@ -140,7 +140,7 @@ export class BatchRegistrationService {
       };
     });
     // A not-found answer may be cached for these keys.
-    await this.cache.invalidateMany(accepted.map((a) => a.handle.key));
+    await this.cache.invalidate(accepted.map((a) => a.handle.key));
     return outcome;
   }
 }

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { Principal, TenantRef } from '@iip/platform-auth';
+import { Principal } from '@iip/platform-auth';
 import { DEFAULT_PAGE_SIZE, Page, decodeCursor, pageOf } from '@iip/platform-http';
 import { isHandleSyntaxError, parsePrefix } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
-import { PrefixesService, ownerRef } from '../prefixes/prefixes.service';
+import { ownerRef } from '../prefixes/prefix.entity';
+import { PrefixesService } from '../prefixes/prefixes.service';
 import { mayRead } from '../resolution/resolution.service';
-import { ValueAccess } from './identifier.entity';
 import { IdentifiersRepository } from './identifiers.repository';
 
 export interface IdentifierSummary {
@@ -54,16 +54,7 @@ export class IdentifierQueriesService {
     cursor?: string,
   ): Promise<Page<IdentifierSummary>> {
     const page = pageOf(await this.identifiers.reverseLookup(type, value, limit + 1, afterKeyFrom(cursor)), limit, (r) => [r.key]);
-    const owners = new Map<string, TenantRef | undefined>();
-    const items: IdentifierSummary[] = [];
-    for (const row of page.rows) {
-      if (!owners.has(row.prefix)) {
-        const hosted = await this.prefixes.hostedPrefixFor(row.prefix);
-        owners.set(row.prefix, hosted ? ownerRef(hosted) : undefined);
-      }
-      if (mayRead({ access: row.access as ValueAccess, grantees: row.grantees }, owners.get(row.prefix), caller))
-        items.push({ handle: row.handle });
-    }
+    const items = page.rows.filter((row) => mayRead(row, ownerRef(row), caller)).map((row) => ({ handle: row.handle }));
     return { items, nextCursor: page.nextCursor };
   }
 }

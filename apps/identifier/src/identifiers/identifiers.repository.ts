@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { PrefixEntity, ownerRef } from '../prefixes/prefix.entity';
 import { IDENTIFIER_DATA_SOURCE } from '../prefixes/prefixes.repository';
-import { TenantRef } from '@iip/platform-auth';
+import type { TenantRef } from '@iip/platform-auth';
 import { copyRows, preparedQuery } from '@iip/platform-database';
+import type { CachedValue } from '../resolution/record-cache';
 import { IdentifierEntity, IdentifierValueEntity } from './identifier.entity';
 
 /** An identifier as resolution needs it: display handle, version, the owner of its prefix, its values in index order. */
@@ -10,22 +12,23 @@ export interface ResolvableRecord {
   handle: string;
   version: number;
   owner?: TenantRef;
-  values: IdentifierValueEntity[];
+  values: CachedValue[];
 }
 
 /** One row per value (a LEFT JOIN: one row with idx null when there are none). */
-type ResolvableRow = Pick<IdentifierValueEntity, 'type' | 'format' | 'value' | 'ttl' | 'access' | 'grantees'> & {
-  handle: string;
-  version: number;
-  tenant_id: string | null;
-  tenant_kind: TenantRef['kind'] | null;
-  tenant_path: string[] | null;
-  idx: number | null;
-  updated_at: Date;
-};
+type ResolvableRow = Pick<IdentifierValueEntity, 'type' | 'format' | 'value' | 'ttl' | 'access' | 'grantees'> &
+  Pick<PrefixEntity, 'tenantId' | 'tenantKind' | 'tenantPath'> & {
+    handle: string;
+    version: number;
+    idx: number | null;
+    updated_at: Date;
+  };
+
+/** The owner of an identifier's prefix, selected beside it (aliases as PrefixEntity names them, for ownerRef). */
+const PREFIX_OWNER_COLUMNS = `p.tenant_id AS "tenantId", p.tenant_kind AS "tenantKind", p.tenant_path AS "tenantPath"`;
 
 const RESOLVABLE_SQL = `
-  SELECT i.handle, i.version, p.tenant_id, p.tenant_kind, p.tenant_path,
+  SELECT i.handle, i.version, ${PREFIX_OWNER_COLUMNS},
          v.idx, v.type, v.format, v.value, v.ttl, v.access, v.grantees, v.updated_at
     FROM identifiers i
     LEFT JOIN prefixes p ON p.prefix = i.prefix
@@ -42,14 +45,10 @@ export class IdentifiersRepository {
     const rows = await preparedQuery<ResolvableRow>(this.dataSource, 'identifier-resolvable', RESOLVABLE_SQL, [key]);
     if (rows.length === 0) return undefined;
     const [first] = rows;
-    const owner =
-      first.tenant_id && first.tenant_kind && first.tenant_path
-        ? { id: first.tenant_id, kind: first.tenant_kind, path: first.tenant_path }
-        : undefined;
+    const owner = ownerRef(first);
     const values = rows
       .filter((r) => r.idx !== null)
       .map((r) => ({
-        key,
         idx: r.idx as number,
         type: r.type,
         format: r.format,
@@ -57,7 +56,7 @@ export class IdentifiersRepository {
         ttl: r.ttl,
         access: r.access,
         grantees: r.grantees,
-        updatedAt: r.updated_at,
+        updatedAt: r.updated_at.toISOString(),
       }));
     return { handle: first.handle, version: first.version, owner, values };
   }
@@ -148,10 +147,13 @@ export class IdentifiersRepository {
     value: string,
     limit: number,
     afterKey?: string,
-  ): Promise<{ key: string; handle: string; prefix: string; access: string; grantees: string[] }[]> {
+  ): Promise<
+    ({ key: string; handle: string } & Pick<IdentifierValueEntity, 'access' | 'grantees'> &
+      Pick<PrefixEntity, 'tenantId' | 'tenantKind' | 'tenantPath'>)[]
+  > {
     return this.dataSource.query(
-      `SELECT i.key, i.handle, i.prefix, v.access, v.grantees
-         FROM identifier_values v JOIN identifiers i ON i.key = v.key
+      `SELECT i.key, i.handle, v.access, v.grantees, ${PREFIX_OWNER_COLUMNS}
+         FROM identifier_values v JOIN identifiers i ON i.key = v.key JOIN prefixes p ON p.prefix = i.prefix
         WHERE v.format = 'string' AND v.type = $1 AND md5(v.value #>> '{}') = md5($2) AND v.value #>> '{}' = $2
           AND ($3::text IS NULL OR i.key > $3)
         ORDER BY i.key

@@ -54,7 +54,7 @@ export class IdentifiersService {
       const r = await this.put(manager, actor, handle, values, options);
       return { status: r.created ? 201 : 200, body: { responseCode: 1, handle: handle.handle, version: r.version } };
     });
-    await this.cache.invalidate(handle.key);
+    await this.cache.invalidate([handle.key]);
     return outcome;
   }
 
@@ -69,7 +69,7 @@ export class IdentifiersService {
       await this.delete(manager, actor, handle, expectedVersion);
       return { status: 200, body: { responseCode: 1, handle: handle.handle } };
     });
-    await this.cache.invalidate(handle.key);
+    await this.cache.invalidate([handle.key]);
     return outcome;
   }
 

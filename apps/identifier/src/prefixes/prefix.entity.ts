@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { TenantKind } from '@iip/platform-auth';
+import type { TenantKind, TenantRef } from '@iip/platform-auth';
 
 @Entity({ name: 'prefixes' })
 export class PrefixEntity {
@@ -18,4 +18,9 @@ export class DelegationEntity {
   @PrimaryColumn('text') prefix!: string;
   @Column('text', { name: 'base_url' }) baseUrl!: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+/** The tenant owning a prefix, as access rules take it; undefined while unowned (the node prefix before the operator is known). */
+export function ownerRef(p: Pick<PrefixEntity, 'tenantId' | 'tenantKind' | 'tenantPath'>): TenantRef | undefined {
+  return p.tenantId && p.tenantKind && p.tenantPath ? { id: p.tenantId, kind: p.tenantKind, path: p.tenantPath } : undefined;
 }

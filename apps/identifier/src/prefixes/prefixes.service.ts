@@ -2,12 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { DataSource, EntityManager } from 'typeorm';
 import { TenantEventData } from '@iip/contracts';
-import { Principal, TenantRef, canManage } from '@iip/platform-auth';
+import { Principal, canManage } from '@iip/platform-auth';
 import { inTransaction, isUniqueViolation } from '@iip/platform-database';
 import { isHandleSyntaxError, isUnderPrefix, parentPrefixes, parsePrefix } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { IdentifierOutbox } from '../messaging/identifier-outbox';
-import { PrefixEntity } from './prefix.entity';
+import { PrefixEntity, ownerRef } from './prefix.entity';
 import { IDENTIFIER_DATA_SOURCE, PrefixesRepository } from './prefixes.repository';
 
 export const NODE_SETTINGS = Symbol('NODE_SETTINGS');
@@ -17,10 +17,6 @@ export interface NodeSettings {
   prefixStart: number;
   defaultTtl: number;
   role: 'secondary' | 'top-level';
-}
-
-export function ownerRef(p: PrefixEntity): TenantRef | undefined {
-  return p.tenantId && p.tenantKind && p.tenantPath ? { id: p.tenantId, kind: p.tenantKind, path: p.tenantPath } : undefined;
 }
 
 /**

@@ -6,14 +6,14 @@ import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, MaxLength, Mi
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
-import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleRecordDto } from '../identifiers/dto/handle-value.dto';
 import { HandleRecordInput, HandleValueInput, handleRecordSchema } from '../identifiers/dto/handle-value.schema';
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { parseIdempotencyKey } from '../identifiers/idempotency.service';
 import { HandleApiErrorFilter } from './handle-api.filter';
-import { HOPS_HEADER } from './remote-resolver';
-import { ResolutionService } from './resolution.service';
+import { hopsOf } from './remote-resolver';
+import { ResolutionService, handleAnswer, setResolutionHeaders } from './resolution.service';
 
 const asArray = ({ value }: { value: unknown }): unknown[] | undefined =>
   value === undefined ? undefined : Array.isArray(value) ? (value as unknown[]) : [value];
@@ -69,17 +69,15 @@ export class HandlesController {
   ) {
     const name = (req.handleName = joinPath(path));
     // Hops so far, from the node that delegated here: a loop ends at IDENTIFIER_MAX_HOPS.
-    const hops = Number(req.headers[HOPS_HEADER] ?? 0);
     const result = await this.resolution.resolve(
       caller,
       name,
       { types: query.type ?? [], indexes: query.index ?? [] },
       query.auth === 'true',
-      Number.isInteger(hops) && hops >= 0 ? hops : 0,
+      hopsOf(req.headers),
     );
-    res.setHeader('X-IIP-Resolution-Source', result.source);
-    if (result.source === 'remote-stale') res.setHeader('Warning', '110 - "Response is Stale"');
-    return { responseCode: HandleResponseCode.SUCCESS, handle: result.handle, values: result.values };
+    setResolutionHeaders(res, result.source);
+    return handleAnswer(result);
   }
 
   @Put('*handle')

@@ -72,14 +72,8 @@ export class RecordCache {
     return { record, source: 'database' };
   }
 
-  /** After a committed write on this instance: drop the record here and in Redis. */
-  async invalidate(key: string): Promise<void> {
-    this.memory.delete(key);
-    await this.redis.del(redisKey(key));
-  }
-
-  /** The same for many keys at once (batch registration): one Redis command. */
-  async invalidateMany(keys: string[]): Promise<void> {
+  /** After a committed write on this instance: drop the records here and in Redis (a command per 1,000 keys). */
+  async invalidate(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     keys.forEach((k) => this.memory.delete(k));
     for (let i = 0; i < keys.length; i += 1000) await this.redis.del(...keys.slice(i, i + 1000).map(redisKey));

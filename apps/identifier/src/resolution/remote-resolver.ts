@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { Redis } from '@iip/platform-redis';
@@ -8,6 +9,12 @@ import { ResolveFilters } from './resolve-filters';
 
 export const REMOTE_SETTINGS = Symbol('REMOTE_SETTINGS');
 export const HOPS_HEADER = 'x-iip-hops';
+
+/** Delegations followed so far, as the node that delegated here counted them (0 when absent or malformed). */
+export function hopsOf(headers: IncomingHttpHeaders): number {
+  const hops = Number(headers[HOPS_HEADER] ?? 0);
+  return Number.isInteger(hops) && hops >= 0 ? hops : 0;
+}
 
 export interface RemoteSettings {
   staleWindowS: number;

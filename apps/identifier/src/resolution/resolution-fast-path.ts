@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RawRequestHandler } from '@iip/platform-http';
 import { AppLogger, Metrics, REQUEST_ID_HEADER, normaliseRequestId, runWithRequestContext } from '@iip/platform-observability';
-import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleRequest, sendHandleError } from './handle-api.filter';
-import { HOPS_HEADER } from './remote-resolver';
+import { hopsOf } from './remote-resolver';
 import { ResolveFilters } from './resolve-filters';
-import { ResolutionService } from './resolution.service';
+import { ResolutionService, handleAnswer, setResolutionHeaders } from './resolution.service';
 
 const PREFIX = '/api/handles/';
 const ROUTE = '/api/handles/*handle';
@@ -70,16 +70,12 @@ export function resolutionFastPath(resolution: ResolutionService, logger: AppLog
     }
     res.setHeader(REQUEST_ID_HEADER, requestId);
     (req as HandleRequest).handleName = name;
-    const hops = Number(req.headers[HOPS_HEADER] ?? 0);
-    runWithRequestContext(requestId, () =>
-      resolution.resolve(undefined, name, query.filters, query.authoritative, Number.isInteger(hops) && hops >= 0 ? hops : 0),
-    )
+    runWithRequestContext(requestId, () => resolution.resolve(undefined, name, query.filters, query.authoritative, hopsOf(req.headers)))
       .then((result) => {
-        const body = JSON.stringify({ responseCode: HandleResponseCode.SUCCESS, handle: result.handle, values: result.values });
+        const body = JSON.stringify(handleAnswer(result));
         res.setHeader('content-type', 'application/json; charset=utf-8');
         res.setHeader('content-length', Buffer.byteLength(body));
-        res.setHeader('x-iip-resolution-source', result.source);
-        if (result.source === 'remote-stale') res.setHeader('warning', '110 - "Response is Stale"');
+        setResolutionHeaders(res, result.source);
         res.end(body);
       })
       .catch((err: unknown) => sendHandleError(res, req, err, logger))

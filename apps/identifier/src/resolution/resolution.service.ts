@@ -4,9 +4,11 @@ import { isHandleSyntaxError, parentPrefixes, parseHandle, parsePrefixRecord, pr
 import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { DelegationsRepository } from '../prefixes/delegations.repository';
 import { HandleValueView } from '../identifiers/dto/handle-value.dto';
-import { IdentifierValueEntity } from '../identifiers/identifier.entity';
+import type { ServerResponse } from 'node:http';
+import { IdentifierValueEntity, ValueAccess } from '../identifiers/identifier.entity';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
-import { NODE_SETTINGS, NodeSettings, PrefixesService, ownerRef } from '../prefixes/prefixes.service';
+import { ownerRef } from '../prefixes/prefix.entity';
+import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
 import { CacheSource, CachedRecord, CachedValue, RecordCache } from './record-cache';
 import { RemoteResolver, RemoteResult } from './remote-resolver';
 import { ResolveFilters, matchesFilters } from './resolve-filters';
@@ -52,22 +54,35 @@ export function mayRead(
   return value.access === 'granted' && value.grantees.includes(caller.tenant.id);
 }
 
-export function valueView(v: CachedValue): HandleValueView {
+function valueView(v: CachedValue): HandleValueView {
   return { index: v.idx, type: v.type, data: { format: v.format, value: v.value }, ttl: v.ttl, timestamp: v.updatedAt };
 }
 
-export function toCachedValue(v: IdentifierValueEntity): CachedValue {
-  return {
-    idx: v.idx,
-    type: v.type,
-    format: v.format,
-    value: v.value,
-    ttl: v.ttl,
-    access: v.access,
-    grantees: v.grantees,
-    updatedAt: v.updatedAt.toISOString(),
-  };
+/** A resolution as the Handle REST API's success body. */
+export function handleAnswer(result: Pick<Resolution, 'handle' | 'values'>) {
+  return { responseCode: HandleResponseCode.SUCCESS, handle: result.handle, values: result.values };
 }
+
+/** Headers that say where an answer came from (REST controller and fast path alike). */
+export function setResolutionHeaders(res: ServerResponse, source: Resolution['source']): void {
+  res.setHeader('X-IIP-Resolution-Source', source);
+  if (source === 'remote-stale') res.setHeader('Warning', '110 - "Response is Stale"');
+}
+
+/** A value of a record this node makes up rather than stores (prefix records). */
+function syntheticValue(
+  stamp: Date,
+  ttl: number,
+  idx: number,
+  type: string,
+  format: string,
+  value: unknown,
+  access: ValueAccess,
+): CachedValue {
+  return { idx, type, format, value, ttl, access, grantees: [], updatedAt: stamp.toISOString() };
+}
+
+const NO_FILTERS: ResolveFilters = { types: [], indexes: [] };
 
 /** Resolution of identifiers and prefix records this node hosts, within what the caller may read. */
 @Injectable()
@@ -98,11 +113,13 @@ export class ResolutionService {
     if (!record?.found) return undefined;
     let body = this.publicAnswers.get(record);
     if (!body) {
-      const readable = record.values.filter((v) => v.access === 'public');
-      if (readable.length === 0 && record.values.length > 0) return undefined; // 402, from the full path
-      body = Buffer.from(
-        JSON.stringify({ responseCode: HandleResponseCode.SUCCESS, handle: record.handle, values: readable.map(valueView) }),
-      );
+      let answer: Resolution;
+      try {
+        answer = this.visible(record.handle, record.values, record.owner, undefined, NO_FILTERS, 'memory');
+      } catch {
+        return undefined; // no public value (402): the full path explains
+      }
+      body = Buffer.from(JSON.stringify(handleAnswer(answer)));
       this.publicAnswers.set(record, body);
     }
     this.stats.count(parsed.prefix);
@@ -127,8 +144,7 @@ export class ResolutionService {
     if (!hosted) return this.resolveElsewhere(parsed.handle, parsed.prefix, filters, authoritative, hops);
     const load = async (): Promise<CachedRecord> => {
       const stored = await this.identifiers.findResolvable(parsed.key);
-      if (!stored) return { found: false };
-      return { found: true, handle: stored.handle, version: stored.version, owner: stored.owner, values: stored.values.map(toCachedValue) };
+      return stored ? { found: true, ...stored } : { found: false };
     };
     const { record, source } = authoritative
       ? { record: await load(), source: 'database' as const }
@@ -142,29 +158,11 @@ export class ResolutionService {
     if (!hosted) return this.delegatedPrefixRecord(caller, prefix, filters);
     if (hosted.prefix !== prefix)
       throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `Prefix ${prefix} has not been allocated`);
-    const stamp = hosted.createdAt.toISOString();
+    const admin = { handle: prefixRecordHandle(hosted.prefix), index: 200, permissions: '111111111111', tenantId: hosted.tenantId };
     const values = [
-      {
-        idx: 1,
-        type: 'IIP_PREFIX_KIND',
-        format: 'string',
-        value: hosted.kind,
-        ttl: 86_400,
-        access: 'public',
-        grantees: [],
-        updatedAt: stamp,
-      },
-      {
-        idx: 100,
-        type: 'HS_ADMIN',
-        format: 'admin',
-        value: { handle: prefixRecordHandle(hosted.prefix), index: 200, permissions: '111111111111', tenantId: hosted.tenantId },
-        ttl: 86_400,
-        access: 'tenant',
-        grantees: [],
-        updatedAt: stamp,
-      },
-    ] satisfies CachedValue[];
+      syntheticValue(hosted.createdAt, 86_400, 1, 'IIP_PREFIX_KIND', 'string', hosted.kind, 'public'),
+      syntheticValue(hosted.createdAt, 86_400, 100, 'HS_ADMIN', 'admin', admin, 'tenant'),
+    ];
     return this.visible(prefixRecordHandle(prefix), values, ownerRef(hosted), caller, filters, 'database');
   }
 
@@ -177,18 +175,10 @@ export class ResolutionService {
     const delegation = this.node.role === 'top-level' ? await this.delegations.findFirst([prefix]) : undefined;
     if (!delegation)
       throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${prefix}`);
-    const stamp = delegation.createdAt.toISOString();
-    const value = (idx: number, type: string, text: string): CachedValue => ({
-      idx,
-      type,
-      format: 'string',
-      value: text,
-      ttl: DELEGATION_RECORD_TTL_S,
-      access: 'public',
-      grantees: [],
-      updatedAt: stamp,
-    });
-    const values = [value(1, 'IIP_PREFIX_KIND', 'delegated'), value(2, 'IIP_NODE_URL', delegation.baseUrl)];
+    const values = [
+      syntheticValue(delegation.createdAt, DELEGATION_RECORD_TTL_S, 1, 'IIP_PREFIX_KIND', 'string', 'delegated', 'public'),
+      syntheticValue(delegation.createdAt, DELEGATION_RECORD_TTL_S, 2, 'IIP_NODE_URL', 'string', delegation.baseUrl, 'public'),
+    ];
     return this.visible(prefixRecordHandle(prefix), values, undefined, caller, filters, 'database');
   }
 
