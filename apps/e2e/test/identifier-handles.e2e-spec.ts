@@ -197,10 +197,16 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       expect(fromMemory.body).toEqual(fromDatabase.body);
       expect([fromMemory.headers.etag, fromDatabase.headers.etag]).toEqual([undefined, undefined]);
 
-      // Wait until the second instance has joined the change feed (it starts in the background).
-      await write('warm-up');
+      // Wait until the second instance has joined the change feed (it starts in the background and
+      // reads from the newest offset on, so a change written before it joined never reaches it:
+      // keep writing until one does).
+      let warmUps = 0;
       await waitFor(
-        async () => ((await readAtSecond()).value === 'warm-up' ? true : undefined),
+        async () => {
+          if ((await readAtSecond()).value?.startsWith('warm-up')) return true;
+          await write(`warm-up-${++warmUps}`);
+          return undefined;
+        },
         30_000,
         'the change feed at the second instance',
       );
