@@ -10,6 +10,7 @@ import { IdentifierEntity, IdentifierValueEntity } from './identifiers/identifie
 import { identifierMigrations } from './migrations';
 import { DelegationEntity, PrefixEntity } from './prefixes/prefix.entity';
 import { PrefixesService } from './prefixes/prefixes.service';
+import { sendHandleError } from './resolution/handle-api.filter';
 import { resolutionFastPath } from './resolution/resolution-fast-path';
 import { ResolutionService } from './resolution/resolution.service';
 import { TemplateEntity } from './templates/template.entity';
@@ -58,6 +59,8 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
         grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.identifier], packages: [ProtoPackages.identifier] },
         jsonLimit: config.IDENTIFIER_JSON_LIMIT,
         fastPath: resolutionFastPath(app.get(ResolutionService), runtime.logger, runtime.metrics),
+        // Handle clients read `responseCode` on every /api/handles error, body-parsing ones included.
+        errorShapes: [{ pathPrefix: '/api/handles', send: (req, res, err) => sendHandleError(res, req, err, runtime.logger) }],
         openApi: {
           title: 'IIP identifier',
           description: 'Handle-compatible identifier resolution (GET/PUT/DELETE /api/handles/{handle}), prefixes and registration.',

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { TestEnvironment, createTestEnvironment } from '@iip/platform-testing';
+import { ProtoFiles, protoRoot } from '@iip/contracts';
+import { TestEnvironment, createTestEnvironment, defineBadInputSuite } from '@iip/platform-testing';
 import { RunningTenancy } from '../src/tenancy-app';
 import { createTenant, makeCreditCode, operatorToken, startTestTenancy } from './support';
 
@@ -25,6 +26,7 @@ describe('bad input gets a clear 4xx problem+json', () => {
   let token: string;
   let groupId: string;
   let groupVersion: number;
+  let jobId: string;
 
   beforeAll(async () => {
     env = await createTestEnvironment('badinput');
@@ -33,6 +35,12 @@ describe('bad input gets a clear 4xx problem+json', () => {
     const group = await createTenant(app, token, { kind: 'group' });
     groupId = group.id;
     groupVersion = 1;
+    const job = await request(app.httpUrl)
+      .post(`/v1/tenants/${groupId}/onboarding-jobs`)
+      .auth(token, { type: 'bearer' })
+      .type('application/x-ndjson')
+      .send(`${json({ kind: 'subsidiary', name: 'Bulk one', creditCode: makeCreditCode() })}\n`);
+    jobId = job.body.id as string;
   });
 
   afterAll(async () => {
@@ -275,5 +283,27 @@ describe('bad input gets a clear 4xx problem+json', () => {
     expect(res.status).toBe(200);
     const metrics = await request(app.httpUrl).get('/metrics');
     expect(metrics.text).not.toMatch(/status="5\d\d"/);
+  });
+
+  describe('the platform bad-input table, over every route and RPC', () => {
+    defineBadInputSuite(() => ({
+      httpUrl: app.httpUrl,
+      token,
+      maxJsonBytes: 16 * 1024,
+      // Real ids where a route would otherwise stop at "not found"; never a client that exists (DELETE revokes).
+      pathParams: (path, name) =>
+        path.startsWith('/v1/onboarding-jobs/')
+          ? jobId
+          : (
+              {
+                id: groupId,
+                tenantId: groupId,
+                clientId: 'iipc_nosuchclient',
+                granteeTenantId: groupId,
+                dataScope: 'telemetry:read',
+              } as Record<string, string>
+            )[name],
+      grpc: { url: app.grpcUrl, protoRoot: protoRoot(), protoFiles: [ProtoFiles.tenancy] },
+    }));
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Principal } from '@iip/platform-auth';
-import { DEFAULT_PAGE_SIZE, Page, decodeCursor, pageOf } from '@iip/platform-http';
+import { DEFAULT_PAGE_SIZE, Page, pageOf, readCursor } from '@iip/platform-http';
 import { isHandleSyntaxError, parsePrefix } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { ownerRef } from '../prefixes/prefix.entity';
@@ -17,9 +17,7 @@ export interface IdentifierSummary {
 
 function afterKeyFrom(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
-  const parts = decodeCursor(cursor, 1);
-  if (!parts) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'The cursor is not one this API issued');
-  return parts[0];
+  return readCursor(cursor, ['key'])[0] as string;
 }
 
 /** Listing by prefix (for the prefix's owner) and reverse lookup by value (within what the caller may read). */

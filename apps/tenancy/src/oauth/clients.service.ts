@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Principal, canManage } from '@iip/platform-auth';
-import { DEFAULT_PAGE_SIZE, Page, decodeCursor, pageOf } from '@iip/platform-http';
+import { DEFAULT_PAGE_SIZE, Page, pageOf, readCursor } from '@iip/platform-http';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { TenantsService, tenantRef } from '../tenants/tenants.service';
 import { ClientsRepository } from './clients.repository';
@@ -67,9 +67,8 @@ export class ClientsService {
     await this.manageable(actor, tenantId);
     let after: { createdAt: string; clientId: string } | undefined;
     if (cursor) {
-      const parts = decodeCursor(cursor, 2);
-      if (!parts) throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
-      after = { createdAt: parts[0], clientId: parts[1] };
+      const [createdAt, clientId] = readCursor(cursor, ['timestamp', 'key']) as string[];
+      after = { createdAt, clientId };
     }
     const page = pageOf(await this.clients.listForTenant(tenantId, limit + 1, after), limit, (c) => [
       c.createdAt.toISOString(),

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { JsonTooDeepError, parseBoundedJson } from '@iip/platform-errors';
 
 export const MAX_BULK_ROWS = 10_000;
 
@@ -39,14 +40,14 @@ export function parseNdjson(body: string): ParsedRow[] {
   lines.forEach((text, i) => {
     if (text.trim() === '') return;
     try {
-      const value: unknown = JSON.parse(text);
+      const value = parseBoundedJson(text);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         rows.push({ line: i + 1, input: null, parseError: 'the line is not a JSON object' });
       } else {
         rows.push({ line: i + 1, input: value as Record<string, unknown>, parseError: null });
       }
-    } catch {
-      rows.push({ line: i + 1, input: null, parseError: 'the line is not valid JSON' });
+    } catch (err) {
+      rows.push({ line: i + 1, input: null, parseError: err instanceof JsonTooDeepError ? err.message : 'the line is not valid JSON' });
     }
   });
   return checkCount(rows);

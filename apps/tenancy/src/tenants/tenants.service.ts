@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TenancyEventTypes } from '@iip/contracts';
 import { TenantRef, canManage, relationTo } from '@iip/platform-auth';
 import { inTransaction, isUniqueViolation } from '@iip/platform-database';
-import { DEFAULT_PAGE_SIZE, Page, decodeCursor, pageOf } from '@iip/platform-http';
+import { DEFAULT_PAGE_SIZE, Page, pageOf, readCursor } from '@iip/platform-http';
 import { TenancyOutbox } from '../messaging/tenancy-outbox';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { CreateTenantDto, SuspendTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
@@ -147,9 +147,7 @@ export class TenantsService {
       await manager.query('RELEASE SAVEPOINT onboard_tenant');
     } catch (err) {
       await manager.query('ROLLBACK TO SAVEPOINT onboard_tenant');
-      if (isUniqueViolation(err, 'tenants_credit_code_unique')) {
-        throw new TenancyError(TenancyErrorCode.CREDIT_CODE_TAKEN, `A tenant with credit code ${input.creditCode} already exists`);
-      }
+      if (isUniqueViolation(err, 'tenants_credit_code_unique')) throw TenancyError.creditCodeUnavailable();
       throw err;
     }
     await this.outbox.tenantChanged(manager, TenancyEventTypes.TenantOnboarded, saved);
@@ -164,9 +162,8 @@ export class TenantsService {
     }
     let after: { createdAt: string; id: string } | undefined;
     if (cursor) {
-      const parts = decodeCursor(cursor, 2);
-      if (!parts) throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
-      after = { createdAt: parts[0], id: parts[1] };
+      const [createdAt, tenantId] = readCursor(cursor, ['timestamp', 'uuid']) as string[];
+      after = { createdAt, id: tenantId };
     }
     const page = pageOf(await this.tenants.listDescendants(root.id, limit + 1, after), limit, (t) => [t.createdAt.toISOString(), t.id]);
     return {

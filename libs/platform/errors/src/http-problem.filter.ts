@@ -62,6 +62,8 @@ function bodyParserProblem(err: unknown): ProblemDetails | undefined {
   switch (e.type) {
     case 'entity.parse.failed':
       return problem(400, 'MALFORMED_BODY', 'The request body is not valid JSON');
+    case 'json.too.deep':
+      return problem(400, 'BODY_TOO_DEEP', e.message);
     case 'entity.too.large':
       return problem(413, 'PAYLOAD_TOO_LARGE', `The request body exceeds the limit of ${e.limit} bytes`);
     case 'encoding.unsupported':

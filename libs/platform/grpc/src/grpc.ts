@@ -10,11 +10,11 @@ import {
   Provider,
   RpcExceptionFilter,
 } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { GrpcOptions, RpcException, Transport } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { Observable, catchError, tap, throwError } from 'rxjs';
-import { isDomainError, HttpProblemFilter, RequestValidationError } from '@iip/platform-errors';
+import { InputSafetyGuard, isDomainError, HttpProblemFilter, RequestValidationError } from '@iip/platform-errors';
 import { AppLogger, LOGGER, Metrics, REQUEST_ID_HEADER, normaliseRequestId, runWithRequestContext } from '@iip/platform-observability';
 
 export interface GrpcServerSettings {
@@ -122,10 +122,11 @@ export class TransportErrorFilter implements ExceptionFilter {
 }
 
 /**
- * Global enhancers every service installs, for HTTP and gRPC alike: error mapping and gRPC
- * observability. (Body validation is HTTP-only: see setupHttp.)
+ * Global enhancers every service installs, for HTTP and gRPC alike: unsafe strings refused,
+ * error mapping and gRPC observability. (DTO validation is installed by setupHttp.)
  */
 export const platformEnhancers: Provider[] = [
+  { provide: APP_GUARD, useClass: InputSafetyGuard },
   { provide: APP_FILTER, useClass: TransportErrorFilter },
   { provide: APP_INTERCEPTOR, useClass: GrpcObservabilityInterceptor },
 ];

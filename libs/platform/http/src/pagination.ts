@@ -1,12 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
+import { INPUT_LIMITS, RequestValidationError, unsafeStringReason } from '@iip/platform-errors';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 /** `?limit=&cursor=` for every list endpoint. */
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
-  @Type(() => Number)
+  // Decimal digits only: Number() would also read "0x10", "1e2" or " 7 ".
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
   @IsInt()
   @Min(1)
   @Max(200)
@@ -31,17 +33,47 @@ export function encodeCursor(values: (string | number)[]): string {
   return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor into `arity` strings; undefined when it was not issued by encodeCursor. */
-export function decodeCursor(cursor: string, arity: number): string[] | undefined {
-  try {
-    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === arity && values.every((v) => typeof v === 'string' || typeof v === 'number')) {
-      return values.map(String);
-    }
-  } catch {
-    // fall through
+/** What one position of a cursor holds; each is checked strictly so nothing unexpected reaches SQL. */
+export type CursorPart = 'timestamp' | 'uuid' | 'key' | 'int';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_KEY_LENGTH = 2048;
+
+function partOk(part: CursorPart, v: unknown): boolean {
+  switch (part) {
+    case 'timestamp':
+      // Only what encodeCursor wrote from a Date: the canonical ISO form, round-tripping exactly.
+      return typeof v === 'string' && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v;
+    case 'uuid':
+      return typeof v === 'string' && UUID.test(v);
+    case 'key':
+      return typeof v === 'string' && v.length > 0 && v.length <= MAX_KEY_LENGTH && unsafeStringReason(v) === undefined;
+    case 'int':
+      return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= INPUT_LIMITS.int32Max;
   }
-  return undefined;
+}
+
+/**
+ * Decodes a cursor issued by encodeCursor whose positions hold `shape`, or undefined when it is
+ * not one: wrong encoding, wrong length, or a value of the wrong kind.
+ */
+export function decodeCursor(cursor: string, shape: readonly CursorPart[]): (string | number)[] | undefined {
+  if (cursor.length === 0 || cursor.length > 4 * MAX_KEY_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  let values: unknown;
+  try {
+    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(values) || values.length !== shape.length) return undefined;
+  return shape.every((part, i) => partOk(part, values[i])) ? (values as (string | number)[]) : undefined;
+}
+
+/** decodeCursor for a request's `cursor` parameter: a bad one is a 400 (INVALID_ARGUMENT) naming it. */
+export function readCursor(cursor: string, shape: readonly CursorPart[], field = 'cursor'): (string | number)[] {
+  const values = decodeCursor(cursor, shape);
+  if (!values) throw new RequestValidationError([{ field, message: 'is not a cursor this API issued (pass nextCursor unchanged)' }]);
+  return values;
 }
 
 /**

@@ -23,6 +23,15 @@ describe('event envelope', () => {
         JSON.stringify({ id: '1', type: 'x', source: 's', tenantId: 't', time: 'yesterday', subject: 's', dataVersion: '1', data: {} }),
       ),
     ],
+    [
+      'a U+0000 in its data',
+      Buffer.from(JSON.stringify(createEnvelope({ type: 'x', source: 's', tenantId: 't', subject: 's', data: { name: 'a\u0000b' } }))),
+    ],
+    [
+      'a lone surrogate in its subject',
+      Buffer.from(JSON.stringify(createEnvelope({ type: 'x', source: 's', tenantId: 't', subject: '\ud800', data: {} }))),
+    ],
+    ['data nested 10,000 deep', Buffer.from(`{"id":"1","data":${'['.repeat(10_000)}${']'.repeat(10_000)}}`)],
   ])('rejects %s', (_, value) => {
     expect(() => parseEnvelope(value)).toThrow(MalformedEnvelopeError);
   });

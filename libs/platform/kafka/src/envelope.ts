@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { findUnsafeStrings, jsonDepthExceeds } from '@iip/platform-errors';
 
 import type { EventEnvelope } from '@iip/contracts';
 
@@ -41,6 +42,7 @@ export class MalformedEnvelopeError extends Error {
 /** Parses a message value; a value that is not a valid envelope can never succeed, so it is dead-lettered. */
 export function parseEnvelope(value: Buffer | null): EventEnvelope {
   if (!value || value.length === 0) throw new MalformedEnvelopeError('the message has no value');
+  if (jsonDepthExceeds(value)) throw new MalformedEnvelopeError('the message value is nested too deeply');
   let json: unknown;
   try {
     json = JSON.parse(value.toString('utf8'));
@@ -52,6 +54,11 @@ export function parseEnvelope(value: Buffer | null): EventEnvelope {
     throw new MalformedEnvelopeError(
       'the message is not an event envelope: ' + result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; '),
     );
+  }
+  // The same rule as every other transport: such strings never reach a store or a peer.
+  const unsafe = findUnsafeStrings(result.data, '');
+  if (unsafe.length > 0) {
+    throw new MalformedEnvelopeError('the message has unusable strings: ' + unsafe.map((u) => `${u.field} ${u.message}`).join('; '));
   }
   return result.data;
 }

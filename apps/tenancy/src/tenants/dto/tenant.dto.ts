@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { INPUT_LIMITS } from '@iip/platform-errors';
 import {
   IsEmail,
   IsIn,
@@ -63,7 +64,11 @@ export class CreateTenantDto {
 }
 
 export class UpdateTenantDto {
-  @ApiProperty({ description: 'The version you read; a stale one gets 409' }) @IsInt() @Min(1) version!: number;
+  @ApiProperty({ description: 'The version you read; a stale one gets 409', minimum: 1, maximum: INPUT_LIMITS.int32Max })
+  @IsInt()
+  @Min(1)
+  @Max(INPUT_LIMITS.int32Max)
+  version!: number;
   @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
   @ApiPropertyOptional({ type: ContactDto }) @IsOptional() @ValidateNested() @Type(() => ContactDto) contact?: ContactDto;
   @ApiPropertyOptional({ type: QuotasDto }) @IsOptional() @ValidateNested() @Type(() => QuotasDto) quotas?: QuotasDto;
