@@ -12,7 +12,7 @@ export const DEFAULTS = {
 export async function infraUp(root, { database = true } = {}) {
   const require = createRequire(join(root, 'package.json'));
   const pg = require('pg');
-  const Redis = require('ioredis');
+  const { createClient } = require('redis');
   const broker = require(join(root, 'tools/kafka/broker.cjs'));
   const databaseUrl = process.env.DATABASE_URL || DEFAULTS.DATABASE_URL;
   const redisUrl = process.env.REDIS_URL || DEFAULTS.REDIS_URL;
@@ -40,7 +40,8 @@ export async function infraUp(root, { database = true } = {}) {
   }
   console.log(`✓ PostgreSQL ${admin.host}`);
 
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  const redis = createClient({ url: redisUrl, socket: { connectTimeout: 3000, reconnectStrategy: false } });
+  redis.on('error', () => {});
   try {
     await redis.connect();
     await redis.ping();
@@ -50,14 +51,17 @@ export async function infraUp(root, { database = true } = {}) {
       `Start it, e.g.: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ""\nor point REDIS_URL at a running server.`,
     );
   } finally {
-    redis.disconnect();
+    if (redis.isOpen) await redis.close();
   }
   console.log(`✓ Redis ${redisUrl}`);
 
   let startedKafka = false;
   if (process.env.KAFKA_BROKERS) {
     if (!(await broker.isKafkaUp(process.env.KAFKA_BROKERS, 5000))) {
-      fail(`Kafka is not reachable at KAFKA_BROKERS=${process.env.KAFKA_BROKERS}.`, 'Start it, or unset KAFKA_BROKERS to let IIP start its own local broker.');
+      fail(
+        `Kafka is not reachable at KAFKA_BROKERS=${process.env.KAFKA_BROKERS}.`,
+        'Start it, or unset KAFKA_BROKERS to let IIP start its own local broker.',
+      );
     }
     console.log(`✓ Kafka ${process.env.KAFKA_BROKERS} (configured)`);
   } else {
@@ -65,7 +69,9 @@ export async function infraUp(root, { database = true } = {}) {
     const result = await broker.startKafka({ port: 9092 });
     startedKafka = result.started;
     process.env.KAFKA_BROKERS = result.brokers;
-    console.log(`✓ Kafka ${result.brokers} (${result.started ? `started in ${((Date.now() - started) / 1000).toFixed(1)} s` : 'already running'})`);
+    console.log(
+      `✓ Kafka ${result.brokers} (${result.started ? `started in ${((Date.now() - started) / 1000).toFixed(1)} s` : 'already running'})`,
+    );
   }
   return {
     startedKafka,

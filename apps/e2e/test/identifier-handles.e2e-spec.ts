@@ -540,10 +540,17 @@ describe('identifier node: onboarding, registration and access-controlled resolu
           .send({ template: { kind: 'bad-input' }, values: [{ index: 1, type: 'SERIAL', data: { format: 'string', value: 'XX-1' } }] });
       },
     ],
+  ] as const)('answers %s with HTTP %i and Handle code %i', async (_, status, code, send) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.body.responseCode).toBe(code);
+    expect(res.body.status).toBe(status);
+  });
+
+  // Outside /api/handles errors are problem+json, like every IIP route's (issue 7, point 12).
+  it.each([
     [
       'an oversize batch',
-      400,
-      202,
       async () => {
         const res = await postBatch(
           'group',
@@ -556,11 +563,11 @@ describe('identifier node: onboarding, registration and access-controlled resolu
         return res;
       },
     ],
-    ['a batch item without values', 400, 202, () => postBatch('group', [{ handle: `${prefixes.group}/NO-VALUES` }])],
-  ] as const)('answers %s with HTTP %i and Handle code %i', async (_, status, code, send) => {
+    ['a batch item without values', () => postBatch('group', [{ handle: `${prefixes.group}/NO-VALUES` }])],
+  ] as const)('answers %s with HTTP 400 problem+json', async (_, send) => {
     const res = await send();
-    expect(res.status).toBe(status);
-    expect(res.body.responseCode).toBe(code);
-    expect(res.body.status).toBe(status);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
   });
 });

@@ -1,7 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ProtoFiles, ProtoPackages, protoRoot } from '@iip/contracts';
-import { TokenVerifier } from '@iip/platform-auth';
 import { AppLogger } from '@iip/platform-observability';
 import { ServiceDescription, ServiceRuntime } from '@iip/platform-runtime';
 import { AppModule } from './app.module';
@@ -26,7 +25,7 @@ export const IDENTIFIER_SERVICE: ServiceDescription = {
 export async function startIdentifier(config: IdentifierConfig, options: { logger?: AppLogger } = {}): Promise<ServiceRuntime> {
   const runtime = await ServiceRuntime.open(IDENTIFIER_SERVICE, config, options.logger);
   return runtime.guard(async () => {
-    const verifier = TokenVerifier.remote(config.AUTH_JWKS_URL, config.AUTH_ISSUER);
+    const verifier = runtime.tokenVerifier();
     const node = {
       nodePrefix: config.IDENTIFIER_NODE_PREFIX,
       prefixStart: config.IDENTIFIER_PREFIX_START,

@@ -7,6 +7,8 @@ export enum IdentifierErrorCode {
   INVALID_HANDLE = 'INVALID_HANDLE',
   VALUES_NOT_FOUND = 'VALUES_NOT_FOUND',
   INVALID_VALUE = 'INVALID_VALUE',
+  /** A reserved value (HS_ADMIN, HS_VLIST, node-level types) the caller may not write. */
+  VALUE_NOT_PERMITTED = 'VALUE_NOT_PERMITTED',
   SERVER_NOT_RESPONSIBLE = 'SERVER_NOT_RESPONSIBLE',
   AUTHENTICATION_NEEDED = 'AUTHENTICATION_NEEDED',
   PREFIX_NOT_OWNED = 'PREFIX_NOT_OWNED',
@@ -17,6 +19,8 @@ export enum IdentifierErrorCode {
   TENANT_UNKNOWN = 'TENANT_UNKNOWN',
   RECURSION_LIMIT = 'RECURSION_LIMIT',
   UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
+  /** A stored template the current validator cannot compile (stored under older rules): store a new version. */
+  TEMPLATE_UNUSABLE = 'TEMPLATE_UNUSABLE',
 }
 
 /** Handle protocol response codes (RFC 3652 §2.2.2.3), as the Handle REST API reports them. */
@@ -54,11 +58,13 @@ export function identifierHandleCode(code: IdentifierErrorCode): number {
     case IdentifierErrorCode.AUTHENTICATION_NEEDED:
       return HandleResponseCode.AUTHENTICATION_NEEDED;
     case IdentifierErrorCode.PREFIX_NOT_OWNED:
+    case IdentifierErrorCode.VALUE_NOT_PERMITTED:
       return HandleResponseCode.NOT_AUTHORIZED;
     case IdentifierErrorCode.VERSION_CONFLICT:
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
     case IdentifierErrorCode.TENANT_UNKNOWN:
     case IdentifierErrorCode.UPSTREAM_UNAVAILABLE:
+    case IdentifierErrorCode.TEMPLATE_UNUSABLE:
       return HandleResponseCode.ERROR;
     case IdentifierErrorCode.RECURSION_LIMIT:
       return HandleResponseCode.RECURSION_LIMIT_EXCEEDED;
@@ -84,9 +90,11 @@ export function identifierHttpStatus(code: IdentifierErrorCode): number {
     case IdentifierErrorCode.AUTHENTICATION_NEEDED:
       return 401;
     case IdentifierErrorCode.PREFIX_NOT_OWNED:
+    case IdentifierErrorCode.VALUE_NOT_PERMITTED:
       return 403;
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
     case IdentifierErrorCode.TENANT_UNKNOWN:
+    case IdentifierErrorCode.TEMPLATE_UNUSABLE:
       return 422;
     case IdentifierErrorCode.RECURSION_LIMIT:
       return 508;
@@ -114,12 +122,14 @@ export function identifierGrpcStatus(code: IdentifierErrorCode): GrpcStatus {
     case IdentifierErrorCode.AUTHENTICATION_NEEDED:
       return GrpcStatus.UNAUTHENTICATED;
     case IdentifierErrorCode.PREFIX_NOT_OWNED:
+    case IdentifierErrorCode.VALUE_NOT_PERMITTED:
       return GrpcStatus.PERMISSION_DENIED;
     case IdentifierErrorCode.VERSION_CONFLICT:
       return GrpcStatus.ABORTED;
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
     case IdentifierErrorCode.TENANT_UNKNOWN:
     case IdentifierErrorCode.RECURSION_LIMIT:
+    case IdentifierErrorCode.TEMPLATE_UNUSABLE:
       return GrpcStatus.FAILED_PRECONDITION;
     case IdentifierErrorCode.UPSTREAM_UNAVAILABLE:
       return GrpcStatus.UNAVAILABLE;
@@ -143,10 +153,12 @@ export function identifierKafkaDisposition(code: IdentifierErrorCode): KafkaDisp
     case IdentifierErrorCode.SERVER_NOT_RESPONSIBLE:
     case IdentifierErrorCode.AUTHENTICATION_NEEDED:
     case IdentifierErrorCode.PREFIX_NOT_OWNED:
+    case IdentifierErrorCode.VALUE_NOT_PERMITTED:
     case IdentifierErrorCode.PREFIX_NOT_FOUND:
     case IdentifierErrorCode.PREFIX_ALREADY_EXISTS:
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
     case IdentifierErrorCode.RECURSION_LIMIT:
+    case IdentifierErrorCode.TEMPLATE_UNUSABLE:
       return 'dead-letter';
     default:
       return assertNever(code);

@@ -22,6 +22,7 @@ import { IdentifierGrpcController } from './resolution/identifier.grpc-controlle
 import { ResolutionService } from './resolution/resolution.service';
 import { CACHE_SETTINGS, CacheSettings, IDENTIFIER_REDIS, RecordCache } from './resolution/record-cache';
 import { ChangeFeedListener } from './resolution/change-feed.listener';
+import { ChangeWatchService } from './resolution/change-watch.service';
 import { REMOTE_SETTINGS, RemoteResolver, RemoteSettings } from './resolution/remote-resolver';
 import { DelegationsController } from './prefixes/delegations.controller';
 import { DelegationsRepository } from './prefixes/delegations.repository';
@@ -73,6 +74,7 @@ export class TemplatesModule {}
     RecordCache,
     RemoteResolver,
     ChangeFeedListener,
+    ChangeWatchService,
     HandleApiErrorFilter,
   ],
 })

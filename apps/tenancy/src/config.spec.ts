@@ -17,6 +17,13 @@ describe('tenancy configuration', () => {
     expect(() => loadTenancyConfig({ OPERATOR_CLIENT_ID: 'operator' })).toThrow(/OPERATOR_CLIENT_SECRET/);
   });
 
+  it('wants tokens to live no longer than the revocation window services read back', () => {
+    expect(() => loadTenancyConfig({ ACCESS_TOKEN_TTL_SECONDS: '3600', AUTH_REVOCATION_WINDOW_S: '600' })).toThrow(
+      /ACCESS_TOKEN_TTL_SECONDS: must not exceed AUTH_REVOCATION_WINDOW_S/,
+    );
+    expect(loadTenancyConfig({ ACCESS_TOKEN_TTL_SECONDS: '600', AUTH_REVOCATION_WINDOW_S: '600' }).AUTH_REVOCATION_WINDOW_S).toBe(600);
+  });
+
   it('names a bad credit code and token lifetime', () => {
     try {
       loadTenancyConfig({ PLATFORM_CREDIT_CODE: '91350100M000100Y44', ACCESS_TOKEN_TTL_SECONDS: '5' });

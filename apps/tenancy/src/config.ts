@@ -27,6 +27,13 @@ export const tenancyEnvSchema = {
     .refine(isValidCreditCode, 'must be a valid unified social credit code (GB 32100-2015)')
     .default('91350100M000100Y43'),
   TOKEN_MAX_FAILURES_PER_MINUTE: positiveInt(10),
+  /** Failed token requests per source address over all client ids, per minute (slows spraying). */
+  TOKEN_MAX_FAILURES_PER_SOURCE_PER_MINUTE: positiveInt(50),
+  /**
+   * Express "trust proxy": which hops' X-Forwarded-For to believe for the caller's address
+   * (e.g. `loopback`, `10.0.0.0/8`, `1`). Unset, the socket's address is the caller's.
+   */
+  TENANCY_TRUST_PROXY: z.string().max(500).optional(),
   HTTP_JSON_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/)
@@ -51,6 +58,10 @@ export function loadTenancyConfig(env: EnvSource = process.env): TenancyConfig {
       variable: config.OPERATOR_CLIENT_ID ? 'OPERATOR_CLIENT_SECRET' : 'OPERATOR_CLIENT_ID',
       message: 'set OPERATOR_CLIENT_ID and OPERATOR_CLIENT_SECRET together, or neither',
     });
+  }
+  if (config.ACCESS_TOKEN_TTL_SECONDS > config.AUTH_REVOCATION_WINDOW_S) {
+    // A fresh instance reads revocations this far back; a longer-lived token could outlast what it knows.
+    problems.push({ variable: 'ACCESS_TOKEN_TTL_SECONDS', message: 'must not exceed AUTH_REVOCATION_WINDOW_S' });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
 import { ProtoFiles, ProtoPackages, protoRoot } from '@iip/contracts';
-import { TokenVerifier } from '@iip/platform-auth';
 import { AppLogger } from '@iip/platform-observability';
 import { ServiceDescription, ServiceRuntime } from '@iip/platform-runtime';
 import { DataGrantEntity } from './access/data-grant.entity';
@@ -13,6 +12,7 @@ import { TenancyOutbox } from './messaging/tenancy-outbox';
 import { tenancyMigrations } from './migrations';
 import { ClientsService } from './oauth/clients.service';
 import { OAuthClientEntity } from './oauth/oauth-client.entity';
+import { sendOAuthPreRoutingError } from './oauth/oauth.errors';
 import { ALL_SCOPES } from './oauth/scopes';
 import { SigningKeyEntity } from './oauth/signing-key.entity';
 import { SigningKeysService } from './oauth/signing-keys.service';
@@ -54,7 +54,7 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
     const signingKeys = new SigningKeysService(dataSource, keySettings);
     await signingKeys.ensureActiveKey();
     // Tenancy verifies its own tokens against its key store, without an HTTP round trip.
-    const verifier = new TokenVerifier({ issuer: config.AUTH_ISSUER, keys: signingKeys.keyResolver() });
+    const verifier = runtime.tokenVerifier(signingKeys.keyResolver());
 
     const app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot({
@@ -64,7 +64,11 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
           outbox: new TenancyOutbox(runtime.outboxWriter),
           signingKeys,
           keySettings,
-          tokenSettings: { issuer: config.AUTH_ISSUER, maxFailuresPerMinute: config.TOKEN_MAX_FAILURES_PER_MINUTE },
+          tokenSettings: {
+            issuer: config.AUTH_ISSUER,
+            maxFailuresPerMinute: config.TOKEN_MAX_FAILURES_PER_MINUTE,
+            maxFailuresPerSourcePerMinute: config.TOKEN_MAX_FAILURES_PER_SOURCE_PER_MINUTE,
+          },
           onboardingPollMs: config.ONBOARDING_POLL_MS,
         },
         verifier,
@@ -74,6 +78,8 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
       }),
       runtime.nestOptions(),
     );
+
+    if (config.TENANCY_TRUST_PROXY !== undefined) app.set('trust proxy', trustProxySetting(config.TENANCY_TRUST_PROXY));
 
     let platformTenantId = '';
     let operator: { clientId: string; generatedSecret?: string } = { clientId: '' };
@@ -87,6 +93,8 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
         jsonLimit: config.HTTP_JSON_LIMIT,
         textTypes: BULK_MEDIA_TYPES,
         textLimit: config.BULK_BODY_LIMIT,
+        // OAuth clients read RFC 6749 errors from the token endpoint, body-parsing ones included.
+        errorShapes: [{ pathPrefix: '/oauth/token', send: sendOAuthPreRoutingError }],
         openApi: {
           title: 'IIP tenancy',
           description: 'Tenants (groups, subsidiaries, parks, members), OAuth2 clients and tokens, data grants.',
@@ -127,4 +135,14 @@ export async function startTenancy(config: TenancyConfig, options: { logger?: Ap
       close: () => runtime.close(),
     };
   });
+}
+
+/** "true"/"false", a hop count, or Express's names and addresses (comma-separated), as Express reads them. */
+function trustProxySetting(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 }

@@ -4,7 +4,7 @@ import { DomainError, KafkaDisposition, assertNever } from '@iip/platform-errors
 export enum TenancyErrorCode {
   TENANT_NOT_FOUND = 'TENANT_NOT_FOUND',
   KIND_NOT_ALLOWED_UNDER_PARENT = 'KIND_NOT_ALLOWED_UNDER_PARENT',
-  CREDIT_CODE_TAKEN = 'CREDIT_CODE_TAKEN',
+  CREDIT_CODE_UNAVAILABLE = 'CREDIT_CODE_UNAVAILABLE',
   VERSION_CONFLICT = 'VERSION_CONFLICT',
   TENANT_SUSPENDED = 'TENANT_SUSPENDED',
   NOT_PERMITTED = 'NOT_PERMITTED',
@@ -12,7 +12,6 @@ export enum TenancyErrorCode {
   SCOPE_NOT_GRANTABLE = 'SCOPE_NOT_GRANTABLE',
   JOB_NOT_FOUND = 'JOB_NOT_FOUND',
   BULK_INPUT_INVALID = 'BULK_INPUT_INVALID',
-  INVALID_CURSOR = 'INVALID_CURSOR',
   GRANT_NOT_FOUND = 'GRANT_NOT_FOUND',
 }
 
@@ -25,7 +24,7 @@ export function tenancyHttpStatus(code: TenancyErrorCode): number {
       return 404;
     case TenancyErrorCode.KIND_NOT_ALLOWED_UNDER_PARENT:
       return 422;
-    case TenancyErrorCode.CREDIT_CODE_TAKEN:
+    case TenancyErrorCode.CREDIT_CODE_UNAVAILABLE:
     case TenancyErrorCode.VERSION_CONFLICT:
     case TenancyErrorCode.TENANT_SUSPENDED:
       return 409;
@@ -33,7 +32,6 @@ export function tenancyHttpStatus(code: TenancyErrorCode): number {
     case TenancyErrorCode.SCOPE_NOT_GRANTABLE:
       return 403;
     case TenancyErrorCode.BULK_INPUT_INVALID:
-    case TenancyErrorCode.INVALID_CURSOR:
       return 400;
     default:
       return assertNever(code);
@@ -50,7 +48,7 @@ export function tenancyGrpcStatus(code: TenancyErrorCode): GrpcStatus {
     case TenancyErrorCode.KIND_NOT_ALLOWED_UNDER_PARENT:
     case TenancyErrorCode.TENANT_SUSPENDED:
       return GrpcStatus.FAILED_PRECONDITION;
-    case TenancyErrorCode.CREDIT_CODE_TAKEN:
+    case TenancyErrorCode.CREDIT_CODE_UNAVAILABLE:
       return GrpcStatus.ALREADY_EXISTS;
     case TenancyErrorCode.VERSION_CONFLICT:
       return GrpcStatus.ABORTED;
@@ -58,7 +56,6 @@ export function tenancyGrpcStatus(code: TenancyErrorCode): GrpcStatus {
     case TenancyErrorCode.SCOPE_NOT_GRANTABLE:
       return GrpcStatus.PERMISSION_DENIED;
     case TenancyErrorCode.BULK_INPUT_INVALID:
-    case TenancyErrorCode.INVALID_CURSOR:
       return GrpcStatus.INVALID_ARGUMENT;
     default:
       return assertNever(code);
@@ -72,14 +69,13 @@ export function tenancyKafkaDisposition(code: TenancyErrorCode): KafkaDispositio
       return 'retry';
     case TenancyErrorCode.TENANT_NOT_FOUND:
     case TenancyErrorCode.KIND_NOT_ALLOWED_UNDER_PARENT:
-    case TenancyErrorCode.CREDIT_CODE_TAKEN:
+    case TenancyErrorCode.CREDIT_CODE_UNAVAILABLE:
     case TenancyErrorCode.TENANT_SUSPENDED:
     case TenancyErrorCode.NOT_PERMITTED:
     case TenancyErrorCode.CLIENT_NOT_FOUND:
     case TenancyErrorCode.SCOPE_NOT_GRANTABLE:
     case TenancyErrorCode.JOB_NOT_FOUND:
     case TenancyErrorCode.BULK_INPUT_INVALID:
-    case TenancyErrorCode.INVALID_CURSOR:
     case TenancyErrorCode.GRANT_NOT_FOUND:
       return 'dead-letter';
     default:
@@ -100,5 +96,10 @@ export class TenancyError extends DomainError<TenancyErrorCode> {
 
   static tenantNotFound(id: string) {
     return new TenancyError(TenancyErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);
+  }
+
+  /** The same words wherever the tenant holding the code sits, so the answer names none. */
+  static creditCodeUnavailable() {
+    return new TenancyError(TenancyErrorCode.CREDIT_CODE_UNAVAILABLE, 'This credit code is not available');
   }
 }

@@ -87,12 +87,13 @@ describe('tenant visibility across the tree (REST and gRPC)', () => {
     expect(Object.keys(res.body).sort()).toEqual(Object.keys(missing.body).sort());
   });
 
-  it('a park sees a member profile but not its quotas, clients or subtree', async () => {
+  it('a park sees a member profile and the quotas it sets, but not its clients or subtree', async () => {
     const res = await get('park', member.id);
     expect(res.status).toBe(200);
-    expect(res.body.view).toBe('profile');
+    expect(res.body.view).toBe('member');
     expect(res.body.name).toBe('Member');
-    expect(res.body).not.toHaveProperty('quotas');
+    expect(res.body.quotas).toEqual({ maxDevices: 7, maxTelemetryPointsPerSecond: 70 });
+    expect(res.body).not.toHaveProperty('path');
     const clients = await request(app.httpUrl).get(`/v1/tenants/${member.id}/clients`).auth(tokens.park, { type: 'bearer' });
     expect(clients.status).toBe(404);
     const subtree = await request(app.httpUrl).get(`/v1/tenants/${member.id}/descendants`).auth(tokens.park, { type: 'bearer' });

@@ -1,6 +1,8 @@
 /** Kafka topic names: `iip.<service>.<aggregate>.v1`. A deployment may prefix them (KAFKA_TOPIC_PREFIX). */
 export const Topics = {
   tenancyTenant: 'iip.tenancy.tenant.v1',
+  /** OAuth2 client lifecycle (ClientRevoked), apart from tenant events so tenant consumers never see them. */
+  tenancyClient: 'iip.tenancy.client.v1',
   identifierIdentifier: 'iip.identifier.identifier.v1',
   identifierPrefix: 'iip.identifier.prefix.v1',
 } as const;

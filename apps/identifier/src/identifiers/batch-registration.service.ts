@@ -12,6 +12,7 @@ import { BatchItemResult } from './dto/batch.dto';
 import { BatchItemInput } from './dto/handle-value.schema';
 import { IdempotencyService, WriteOutcome, requestHash } from './idempotency.service';
 import { IdentifiersRepository } from './identifiers.repository';
+import { authoriseReservedValues } from './reserved-values';
 import { NewValue, buildValues } from './values';
 
 /**
@@ -42,6 +43,8 @@ export class BatchRegistrationService {
     }[] = [];
     const templates = new Map<string, Promise<TemplateEntity>>();
     const prefixChecks = new Map<string, Promise<PrefixEntity | IdentifierError>>();
+    /** Prefixes that admin values of the batch name, asked once each. */
+    const referenced = new Map<string, Promise<boolean>>();
     const seen = new Set<string>();
     for (const [index, item] of items.entries()) {
       try {
@@ -61,6 +64,11 @@ export class BatchRegistrationService {
         const prefix = await check;
         if (prefix instanceof IdentifierError) throw prefix;
         const values = buildValues(item.values, prefix, this.node.defaultTtl);
+        await authoriseReservedValues(actor, item.values, (p) => {
+          let managed = referenced.get(p);
+          if (!managed) referenced.set(p, (managed = this.prefixes.manages(actor, p)));
+          return managed;
+        });
         let template: TemplateEntity | undefined;
         if (item.template) {
           const ref = `${item.template.kind}@${item.template.version ?? 'latest'}`;

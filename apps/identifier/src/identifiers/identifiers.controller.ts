@@ -1,10 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import type { Response } from 'express';
 import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { Page, PageQuery } from '@iip/platform-http';
-import { HandleApiErrorFilter } from '../resolution/handle-api.filter';
 import { BatchRegistrationService } from './batch-registration.service';
 import { parseIdempotencyKey } from './idempotency.service';
 import { BatchRegisterDto } from './dto/batch.dto';
@@ -21,7 +20,11 @@ export class ReverseQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'SN-000042' }) @IsString() @MaxLength(2048) value!: string;
 }
 
-/** The platform's own identifier endpoints next to the Handle API: batch registration, listing, reverse lookup. */
+/**
+ * The platform's own identifier endpoints next to the Handle API: batch registration, listing,
+ * reverse lookup. Their errors are problem+json like every IIP route's; only /api/handles keeps
+ * the Handle API's error shape (a batch's per-item results still carry Handle response codes).
+ */
 @ApiTags('identifiers')
 @Controller('v1/identifiers')
 export class IdentifiersController {
@@ -32,7 +35,6 @@ export class IdentifiersController {
 
   @Post('batch')
   @HttpCode(200)
-  @UseFilters(HandleApiErrorFilter)
   @ApiBearerAuth()
   @RequireScopes('identifiers:write')
   @ApiBody({ type: BatchRegisterDto })

@@ -148,11 +148,11 @@ export class IdentifiersRepository {
     limit: number,
     afterKey?: string,
   ): Promise<
-    ({ key: string; handle: string } & Pick<IdentifierValueEntity, 'access' | 'grantees'> &
+    ({ key: string; handle: string } & Pick<IdentifierValueEntity, 'type' | 'access' | 'grantees'> &
       Pick<PrefixEntity, 'tenantId' | 'tenantKind' | 'tenantPath'>)[]
   > {
     return this.dataSource.query(
-      `SELECT i.key, i.handle, v.access, v.grantees, ${PREFIX_OWNER_COLUMNS}
+      `SELECT i.key, i.handle, v.type, v.access, v.grantees, ${PREFIX_OWNER_COLUMNS}
          FROM identifier_values v JOIN identifiers i ON i.key = v.key JOIN prefixes p ON p.prefix = i.prefix
         WHERE v.format = 'string' AND v.type = $1 AND md5(v.value #>> '{}') = md5($2) AND v.value #>> '{}' = $2
           AND ($3::text IS NULL OR i.key > $3)

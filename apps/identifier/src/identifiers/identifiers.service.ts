@@ -10,6 +10,7 @@ import { RecordCache } from '../resolution/record-cache';
 import { IdempotencyService, WriteOutcome, requestHash } from './idempotency.service';
 import { TemplatesService } from '../templates/templates.service';
 import { IdentifiersRepository } from './identifiers.repository';
+import { authoriseReservedValues } from './reserved-values';
 import { buildValues } from './values';
 
 export interface WriteOptions {
@@ -83,6 +84,7 @@ export class IdentifiersService {
   ): Promise<WriteResult> {
     const prefix = await this.prefixes.writablePrefix(actor, handle.prefix);
     const values = buildValues(input, prefix, this.node.defaultTtl);
+    await authoriseReservedValues(actor, input, (p) => this.prefixes.manages(actor, p));
     const existing = await this.identifiers.findForUpdate(manager, handle.key);
     const templateRef =
       options.template ??

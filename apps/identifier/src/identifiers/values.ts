@@ -1,13 +1,33 @@
 import { prefixRecordHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { PrefixEntity } from '../prefixes/prefix.entity';
-import { HandleValueInput } from './dto/handle-value.schema';
+import { ADMIN_INDEX } from './dto/handle-value.dto';
+import { HandleValueInput, MAX_STRING_VALUE_LENGTH } from './dto/handle-value.schema';
 import { IdentifierValueEntity } from './identifier.entity';
+import { checkReservedShape } from './reserved-values';
 
-/** Index of the administrative value naming the owner, as in the Handle System. */
-export const ADMIN_INDEX = 100;
+export { ADMIN_INDEX };
+
+/**
+ * Deepest nesting of arrays and objects in a value's `data.value`, on every transport. Below what
+ * a REST body may nest in all (the value sits four levels down), so REST, batch and gRPC refuse
+ * the same value with the same message.
+ */
+export const MAX_VALUE_DEPTH = 32;
 
 export type NewValue = Omit<IdentifierValueEntity, 'key' | 'updatedAt'>;
+
+/** True when `value` nests arrays/objects deeper than `max` (a scalar is 0, `[]` is 1). Iterative: no stack to overflow. */
+export function valueDepthExceeds(value: unknown, max: number = MAX_VALUE_DEPTH): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node as Record<string, unknown>)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
 
 /** Checks the values a client sent and adds the admin value naming the owner. */
 export function buildValues(input: HandleValueInput[], prefix: PrefixEntity, defaultTtl: number): NewValue[] {
@@ -24,10 +44,18 @@ export function buildValues(input: HandleValueInput[], prefix: PrefixEntity, def
     if (['string', 'base64', 'hex'].includes(v.data.format) && typeof v.data.value !== 'string') {
       throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index}: format ${v.data.format} needs a string value`);
     }
-    if (typeof v.data.value === 'string' && v.data.value.length > 65_536) {
-      throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index} is longer than 65536 characters`);
+    if (typeof v.data.value === 'string' && v.data.value.length > MAX_STRING_VALUE_LENGTH) {
+      throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index} is longer than ${MAX_STRING_VALUE_LENGTH} characters`);
     }
-    const access = v.access ?? 'public';
+    if (valueDepthExceeds(v.data.value)) {
+      throw new IdentifierError(
+        IdentifierErrorCode.INVALID_VALUE,
+        `Value ${v.index}: data.value is nested deeper than ${MAX_VALUE_DEPTH} levels`,
+      );
+    }
+    checkReservedShape(v);
+    // A secret key is never public: unless the client says otherwise, only the owner reads it.
+    const access = v.access ?? (v.type === 'HS_SECKEY' ? 'tenant' : 'public');
     if (access === 'granted' && !v.grantees?.length) {
       throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Value ${v.index} is "granted" but names no grantees`);
     }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { DataSource, EntityManager } from 'typeorm';
 import { TenantEventData } from '@iip/contracts';
-import { Principal, canManage } from '@iip/platform-auth';
+import { Principal, TenantRef, canManage } from '@iip/platform-auth';
 import { inTransaction, isUniqueViolation } from '@iip/platform-database';
 import { isHandleSyntaxError, isUnderPrefix, parentPrefixes, parsePrefix } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
@@ -150,6 +150,22 @@ export class PrefixesService {
       throw new IdentifierError(IdentifierErrorCode.PREFIX_NOT_OWNED, `Prefix ${prefix} belongs to another tenant`);
     }
     return row;
+  }
+
+  /** Whether the caller may manage the allocated prefix `prefix` (as for a write under it), read fresh. */
+  async manages(actor: Principal, prefix: string): Promise<boolean> {
+    const row = await this.prefixes.find(prefix);
+    const owner = row ? ownerRef(row) : undefined;
+    return owner !== undefined && canManage(actor.tenant, owner);
+  }
+
+  /**
+   * The owner of the most specific hosted prefix `prefix` falls under, read fresh (not from the
+   * routing cache above: an owner moved or suspended must count at once); undefined when unowned or not hosted.
+   */
+  async hostedOwner(prefix: string): Promise<TenantRef | undefined> {
+    const row = await this.prefixes.findFirstHosted(parentPrefixes(prefix));
+    return row ? ownerRef(row) : undefined;
   }
 
   listForActor(actor: Principal): Promise<PrefixEntity[]> {

@@ -2,13 +2,13 @@ import { Body, Controller, Delete, Get, Headers, Param, Put, Query, Req, Res, Us
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { schemaPipe } from '@iip/platform-errors';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleRecordDto } from '../identifiers/dto/handle-value.dto';
-import { HandleRecordInput, HandleValueInput, handleRecordSchema } from '../identifiers/dto/handle-value.schema';
+import { HandleRecordInput, HandleValueInput, INT32_MAX, handleRecordSchema } from '../identifiers/dto/handle-value.schema';
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { parseIdempotencyKey } from '../identifiers/idempotency.service';
 import { HandleApiErrorFilter } from './handle-api.filter';
@@ -26,6 +26,7 @@ export class ResolveQueryDto {
   @ArrayMaxSize(50)
   @IsInt({ each: true })
   @Min(1, { each: true })
+  @Max(INT32_MAX, { each: true })
   index?: number[];
   /** Handle API: bypass caches and ask the primary source. */
   @IsOptional() @IsIn(['true', 'false']) auth?: string;
@@ -39,9 +40,15 @@ export class WriteQueryDto {
 /** The If-Match header carries the version read: `"3"` or `3`. */
 function versionFrom(ifMatch: string | undefined): number | undefined {
   if (ifMatch === undefined) return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(ifMatch);
-  if (!m) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'If-Match must carry the identifier version, e.g. "3"');
-  return Number(m[1]);
+  const m = /^\s*(?:W\/)?"?(\d{1,10})"?\s*$/.exec(ifMatch);
+  const version = m ? Number(m[1]) : NaN;
+  if (!(version >= 1 && version <= INT32_MAX)) {
+    throw new IdentifierError(
+      IdentifierErrorCode.INVALID_VALUE,
+      `If-Match must carry the identifier version, e.g. "3": an integer from 1 to ${INT32_MAX}`,
+    );
+  }
+  return version;
 }
 
 /**

@@ -1,17 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
-import { Observable, filter, from, map, mergeMap } from 'rxjs';
+import { Observable, map } from 'rxjs';
 import { IdentifierV1 } from '@iip/contracts';
 import { OptionalAuth, RequireScopes, optionalPrincipalOf, principalOf } from '@iip/platform-auth';
-import { isHandleSyntaxError, isUnderPrefix, parsePrefix } from '../handles/handle-syntax';
 import { HandleResponseCode, IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { BatchRegistrationService } from '../identifiers/batch-registration.service';
 import { IdentifierQueriesService } from '../identifiers/identifier-queries.service';
 import { IdentifiersService } from '../identifiers/identifiers.service';
-import { PrefixesService } from '../prefixes/prefixes.service';
-import { ChangeFeedListener } from './change-feed.listener';
+import { ChangeWatchService } from './change-watch.service';
 import { parseIdempotencyKey } from '../identifiers/idempotency.service';
-import { handleFromGrpc, templateFromGrpc, valuesFromGrpc } from './grpc-input';
+import { expectedVersionFromGrpc, handleFromGrpc, templateFromGrpc, valuesFromGrpc } from './grpc-input';
 import { ResolutionService } from './resolution.service';
 
 const pageLimit = (limit: number) => {
@@ -28,8 +26,7 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
     private readonly identifiers: IdentifiersService,
     private readonly batch: BatchRegistrationService,
     private readonly queries: IdentifierQueriesService,
-    private readonly prefixes: PrefixesService,
-    private readonly feed: ChangeFeedListener,
+    private readonly watches: ChangeWatchService,
   ) {}
 
   @OptionalAuth()
@@ -105,7 +102,7 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
       {
         overwrite: true,
         mustExist: true,
-        expectedVersion: request.expectedVersion || undefined,
+        expectedVersion: expectedVersionFromGrpc(request.expectedVersion),
         template: templateFromGrpc(request.template),
       },
       parseIdempotencyKey(request.idempotencyKey),
@@ -119,7 +116,7 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
     await this.identifiers.deleteRecord(
       principalOf(metadata),
       handle,
-      request.expectedVersion || undefined,
+      expectedVersionFromGrpc(request.expectedVersion),
       parseIdempotencyKey(request.idempotencyKey),
     );
     return { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: 0 };
@@ -148,14 +145,8 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
   }
 
   watchChanges(request: IdentifierV1.WatchChangesRequest, metadata: Metadata): Observable<IdentifierV1.IdentifierChange> {
-    const prefix = parsePrefix(request.prefix);
-    if (isHandleSyntaxError(prefix)) throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, prefix.message);
-    const principal = principalOf(metadata);
-    // Checked before the stream opens: only the prefix's owner (or those above it) may watch.
-    return from(this.prefixes.writablePrefix(principal, prefix)).pipe(
-      mergeMap(() => this.feed.changes),
-      filter((c) => isUnderPrefix(c.prefix, prefix)),
-      map((c) => ({ handle: c.handle, change: c.change, version: c.version, time: c.time })),
-    );
+    return this.watches
+      .watch(principalOf(metadata), request.prefix)
+      .pipe(map((c) => ({ handle: c.handle, change: c.change, version: c.version, time: c.time })));
   }
 }

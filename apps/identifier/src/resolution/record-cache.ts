@@ -68,7 +68,7 @@ export class RecordCache {
     const record = await load();
     const json = JSON.stringify(record);
     this.memory.set(key, record, { ttl: ttlMs(record), size: memoryBytes(json) });
-    if (record.found) await this.redis.set(redisKey(key), json, 'PX', ttlMs(record));
+    if (record.found) await this.redis.set(redisKey(key), json, ttlMs(record));
     return { record, source: 'database' };
   }
 
@@ -76,7 +76,7 @@ export class RecordCache {
   async invalidate(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     keys.forEach((k) => this.memory.delete(k));
-    for (let i = 0; i < keys.length; i += 1000) await this.redis.del(...keys.slice(i, i + 1000).map(redisKey));
+    for (let i = 0; i < keys.length; i += 1000) await this.redis.del(keys.slice(i, i + 1000).map(redisKey));
   }
 
   /**
@@ -91,7 +91,7 @@ export class RecordCache {
     const shared = await this.redis.get(redisKey(key));
     if (shared) {
       const record = JSON.parse(shared) as CachedRecord;
-      if (!record.found || record.version < version) await this.redis.del(redisKey(key));
+      if (!record.found || record.version < version) await this.redis.del([redisKey(key)]);
     }
   }
 }

@@ -88,7 +88,7 @@ export class RemoteResolver {
       );
     }
     this.memory.set(cacheKey, answer, { ttl: answer.staleUntil - now });
-    await this.redis.set(cacheKey, JSON.stringify(answer), 'PX', answer.staleUntil - now);
+    await this.redis.set(cacheKey, JSON.stringify(answer), answer.staleUntil - now);
     return { status: answer.status, body: answer.body, source: 'remote' };
   }
 

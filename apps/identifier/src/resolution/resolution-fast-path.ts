@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RawRequestHandler } from '@iip/platform-http';
 import { AppLogger, Metrics, REQUEST_ID_HEADER, normaliseRequestId, runWithRequestContext } from '@iip/platform-observability';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { INT32_MAX } from '../identifiers/dto/handle-value.schema';
 import { HandleRequest, sendHandleError } from './handle-api.filter';
 import { hopsOf } from './remote-resolver';
 import { ResolveFilters } from './resolve-filters';
@@ -105,7 +106,7 @@ function anonymousQuery(search: string): AnonymousQuery | undefined {
       if (value.length > 128) return undefined;
       types.push(value);
     } else if (key === 'index') {
-      if (!/^\d{1,10}$/.test(value) || Number(value) < 1) return undefined;
+      if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > INT32_MAX) return undefined;
       indexes.push(Number(value));
     } else if (key === 'auth') {
       if (value !== 'true' && value !== 'false') return undefined;

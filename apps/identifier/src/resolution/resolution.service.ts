@@ -42,13 +42,16 @@ function remoteError(responseCode: number, message: string): IdentifierError {
   }
 }
 
-/** Who may read a value: public ones anyone; tenant ones the owner and those above it; granted ones also the grantees. */
+/**
+ * Who may read a value: public ones anyone; tenant ones the owner and those above it; granted ones
+ * also the grantees. An HS_SECKEY is never public, whatever it was stored with.
+ */
 export function mayRead(
-  value: Pick<IdentifierValueEntity, 'access' | 'grantees'>,
+  value: Pick<IdentifierValueEntity, 'type' | 'access' | 'grantees'>,
   owner: TenantRef | undefined,
   caller: Principal | undefined,
 ): boolean {
-  if (value.access === 'public') return true;
+  if (value.access === 'public' && value.type !== 'HS_SECKEY') return true;
   if (!caller) return false;
   if (owner && canManage(caller.tenant, owner)) return true;
   return value.access === 'granted' && value.grantees.includes(caller.tenant.id);
@@ -84,11 +87,16 @@ function syntheticValue(
 
 const NO_FILTERS: ResolveFilters = { types: [], indexes: [] };
 
+/** The one answer for a handle that is not there, or not there for this caller. */
+function notFound(handle: string): IdentifierError {
+  return new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${handle} was not found`);
+}
+
 /** Resolution of identifiers and prefix records this node hosts, within what the caller may read. */
 @Injectable()
 export class ResolutionService {
-  /** Serialised anonymous answers, living exactly as long as the cached record they were made from. */
-  private readonly publicAnswers = new WeakMap<CachedRecord, Buffer>();
+  /** Serialised anonymous answers (null: nothing public), living exactly as long as the cached record they were made from. */
+  private readonly publicAnswers = new WeakMap<CachedRecord, Buffer | null>();
 
   constructor(
     private readonly identifiers: IdentifiersRepository,
@@ -112,16 +120,17 @@ export class ResolutionService {
     const record = this.cache.peek(parsed.key);
     if (!record?.found) return undefined;
     let body = this.publicAnswers.get(record);
-    if (!body) {
-      let answer: Resolution;
+    if (body === undefined) {
       try {
-        answer = this.visible(record.handle, record.values, record.owner, undefined, NO_FILTERS, 'memory');
+        const answer = this.visible(record.handle, record.values, record.owner, undefined, NO_FILTERS, 'memory');
+        body = Buffer.from(JSON.stringify(handleAnswer(answer)));
       } catch {
-        return undefined; // no public value (402): the full path explains
+        body = null;
       }
-      body = Buffer.from(JSON.stringify(handleAnswer(answer)));
       this.publicAnswers.set(record, body);
     }
+    // Nothing public: the full path answers, exactly as for a missing handle (which is not found here either).
+    if (body === null) return undefined;
     this.stats.count(parsed.prefix);
     return body;
   }
@@ -149,8 +158,8 @@ export class ResolutionService {
     const { record, source } = authoritative
       ? { record: await load(), source: 'database' as const }
       : await this.cache.get(parsed.key, load);
-    if (!record.found) throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${parsed.handle} was not found`);
-    return this.visible(record.handle, record.values, record.owner, caller, filters, source);
+    if (!record.found) throw notFound(parsed.handle);
+    return this.visible(record.handle, record.values, record.owner, caller, filters, source, parsed.handle);
   }
 
   private async resolvePrefix(caller: Principal | undefined, prefix: string, filters: ResolveFilters): Promise<Resolution> {
@@ -200,6 +209,11 @@ export class ResolutionService {
     return { handle: answer.body.handle ?? handle, values: answer.body.values ?? [], source: answer.source };
   }
 
+  /**
+   * What the caller may read of a record. A record of which it may read nothing gets exactly the
+   * answer of one that does not exist — for anonymous callers too — so a tenant-only handle's
+   * existence does not leak; `asked` is the handle as the caller wrote it, as that answer names it.
+   */
   private visible(
     handle: string,
     values: CachedValue[],
@@ -207,14 +221,10 @@ export class ResolutionService {
     caller: Principal | undefined,
     filters: ResolveFilters,
     source: CacheSource,
+    asked: string = handle,
   ): Resolution {
     const readable = values.filter((v) => mayRead(v, owner, caller));
-    if (readable.length === 0 && values.length > 0 && !caller) {
-      throw new IdentifierError(
-        IdentifierErrorCode.AUTHENTICATION_NEEDED,
-        `The values of ${handle} are not public; authenticate to read them`,
-      );
-    }
+    if (readable.length === 0) throw notFound(asked);
     const selected = readable.filter((v) => matchesFilters(v, filters));
     if (selected.length === 0 && (filters.types.length > 0 || filters.indexes.length > 0)) {
       throw new IdentifierError(IdentifierErrorCode.VALUES_NOT_FOUND, `${handle} has no readable values of the requested types or indexes`);

@@ -1,6 +1,8 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
+import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { INT32_MAX } from '../identifiers/dto/handle-value.schema';
 import { CreateTemplateDto, TemplateView } from './dto/template.dto';
 import { TemplateEntity } from './template.entity';
 import { TemplatesService } from './templates.service';
@@ -11,6 +13,15 @@ const view = (t: TemplateEntity): TemplateView => ({
   schema: t.schema,
   createdAt: t.createdAt.toISOString(),
 });
+
+/** A version in the path: 1 to the largest the column holds. */
+function versionFrom(raw: string): number {
+  const version = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(version >= 1 && version <= INT32_MAX)) {
+    throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `A template version is an integer from 1 to ${INT32_MAX}`);
+  }
+  return version;
+}
 
 /** Identifier templates: per kind, versioned JSON Schemas the values of its identifiers must satisfy. */
 @ApiTags('templates')
@@ -40,7 +51,7 @@ export class TemplatesController {
 
   @Get(':kind/:version')
   @ApiOperation({ summary: "A kind's template at a version" })
-  async at(@Param('kind') kind: string, @Param('version', ParseIntPipe) version: number): Promise<TemplateView> {
-    return view(await this.templates.resolve(kind, version));
+  async at(@Param('kind') kind: string, @Param('version') version: string): Promise<TemplateView> {
+    return view(await this.templates.resolve(kind, versionFrom(version)));
   }
 }

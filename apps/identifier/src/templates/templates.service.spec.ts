@@ -207,7 +207,7 @@ describe('TemplatesService.validate', () => {
     expect(() => s.validate(created, [value(1, 'SERIAL', 'SN-1'), value(2, 'MODEL', 'P')])).not.toThrow();
   });
 
-  it("fails loudly (not as the caller's fault) when a stored template no longer compiles", () => {
+  it('answers a stored template that no longer compiles with TEMPLATE_UNUSABLE (422: store a new version), never a 500', () => {
     const err = (() => {
       try {
         service.validate(device({ type: 'object', nonsense: true }), []);
@@ -216,9 +216,10 @@ describe('TemplatesService.validate', () => {
       }
       return undefined;
     })();
-    expect(err).toBeInstanceOf(Error);
-    expect(err).not.toBeInstanceOf(IdentifierError);
-    expect((err as Error).message).toMatch(/^Stored template device@1 no longer compiles/);
+    expect(err).toBeInstanceOf(IdentifierError);
+    expect((err as IdentifierError).code).toBe(IdentifierErrorCode.TEMPLATE_UNUSABLE);
+    expect((err as IdentifierError).httpStatus()).toBe(422);
+    expect((err as Error).message).toMatch(/^Template device@1 was stored under older rules/);
   });
 });
 
@@ -320,5 +321,50 @@ describe('TemplatesService.resolve', () => {
     expect(missing.code).toBe(IdentifierErrorCode.INVALID_VALUE);
     expect(missing.message).toBe('Unknown template device@3');
     expect((await rejection(service.resolve('product'))).message).toBe('Unknown template product@latest');
+  });
+});
+
+describe('template patterns run on RE2, in linear time', () => {
+  let repo: FakeTemplatesRepository;
+  let service: TemplatesService;
+  beforeEach(() => {
+    repo = new FakeTemplatesRepository();
+    service = new TemplatesService(repo as unknown as TemplatesRepository);
+  });
+  const withPattern = (pattern: string) => ({ type: 'object', properties: { SERIAL: { type: 'string', pattern } } });
+
+  it('answers a catastrophic pattern at once instead of backtracking (a backtracking engine would never return here)', async () => {
+    const template = await service.create(operator, 'device', withPattern('^(a+)+$'));
+    const err = failure(() => service.validate(template, [value(1, 'SERIAL', `${'a'.repeat(40)}!`)]));
+    expect(err.message).toBe('Values do not match template device@1: /SERIAL: must match pattern "^(a+)+$"');
+    expect(() => service.validate(template, [value(1, 'SERIAL', 'a'.repeat(40))])).not.toThrow();
+  });
+
+  it('reads patterns as ECMA-262 writes them (\\u escapes, named groups, Unicode classes, patternProperties)', async () => {
+    const template = await service.create(operator, 'device', {
+      type: 'object',
+      properties: {
+        SERIAL: { type: 'string', pattern: '^\\u0053(?<n>N)-\\p{Lu}+$' },
+        MODEL: { type: 'object', patternProperties: { '^x-': { type: 'string' } } },
+      },
+    });
+    expect(() => service.validate(template, [value(1, 'SERIAL', 'SN-ÄB'), value(2, 'MODEL', { 'x-a': 'ok' }, 'site')])).not.toThrow();
+    expect(failure(() => service.validate(template, [value(1, 'SERIAL', 'SN-ab')])).message).toMatch(/SERIAL: must match pattern/);
+    expect(
+      failure(() => service.validate(template, [value(1, 'SERIAL', 'SN-A'), value(2, 'MODEL', { 'x-a': 1 }, 'site')])).message,
+    ).toMatch(/MODEL\/x-a: must be string/);
+  });
+
+  it.each([
+    ['a lookahead', '^(?=SN)SN-\\d+$'],
+    ['a lookbehind', '(?<!X)SN'],
+    ['a backreference', '^(a)\\1$'],
+    ['a repeat past 1000', '^a{1001}$'],
+  ])('refuses at store time %s, naming the pattern', async (_name, pattern) => {
+    const err = await rejection(service.create(operator, 'device', withPattern(pattern)));
+    expect(err.code).toBe(IdentifierErrorCode.INVALID_VALUE);
+    expect(err.message).toContain(`pattern ${JSON.stringify(pattern)} cannot be used`);
+    expect(err.details).toEqual({ pattern });
+    expect(repo.rows).toHaveLength(0);
   });
 });

@@ -3,6 +3,7 @@ import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { Principal } from '@iip/platform-auth';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { UnsupportedPatternError, linearRegExp } from './linear-patterns';
 import { TEMPLATE_KIND_PATTERN, TemplateEntity } from './template.entity';
 import { TemplatesRepository } from './templates.repository';
 
@@ -59,7 +60,9 @@ export interface TemplateViolation {
  *
  * Schemas compile under Ajv's strict mode (unknown keywords, formats and ignored keywords are
  * errors; `required` names must be in `properties`) with every error reported and the
- * ajv-formats formats. The root must be `"type": "object"` and property names must be value types.
+ * ajv-formats formats. `pattern` and `patternProperties` run on RE2 (linear time): a pattern
+ * with lookaround or backreferences is refused when the template is stored, and `\s` and `.`
+ * follow RE2 (ASCII whitespace; anything but a newline). The root must be `"type": "object"` and property names must be value types.
  */
 export function templatedObject(values: readonly TemplatedValue[]): Record<string, unknown> {
   const byType = new Map<string, unknown[]>();
@@ -100,6 +103,14 @@ export class TemplatesService {
     try {
       validate = compile(checked);
     } catch (err) {
+      if (err instanceof UnsupportedPatternError) {
+        throw new IdentifierError(
+          IdentifierErrorCode.INVALID_VALUE,
+          `Template schema does not compile: ${err.message}; patterns are matched by RE2, in time linear in the input: ` +
+            'no lookahead, lookbehind or backreferences, repeats up to {1000}',
+          { pattern: err.pattern },
+        );
+      }
       throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, `Template schema does not compile: ${errorMessage(err)}`);
     }
     const row = await this.templates.insertNextVersion(kind, checked);
@@ -144,7 +155,10 @@ export class TemplatesService {
         validate = compile(template.schema);
       } catch (err) {
         // Accepted when created: a validator upgrade or a hand-edited row, not the caller's fault.
-        throw new Error(`Stored template ${key} no longer compiles: ${errorMessage(err)}`);
+        throw new IdentifierError(
+          IdentifierErrorCode.TEMPLATE_UNUSABLE,
+          `Template ${key} was stored under older rules and cannot be applied (${errorMessage(err)}); store a new version`,
+        );
       }
       this.validators.set(key, validate);
     }
@@ -161,7 +175,7 @@ function cacheKey(t: Pick<TemplateEntity, 'kind' | 'version'>): string {
  * to register twice. Compiling happens once per template version per process.
  */
 function compile(schema: Record<string, unknown>): ValidateFunction {
-  const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+  const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true, code: { regExp: linearRegExp } });
   addFormats(ajv);
   return ajv.compile(schema);
 }

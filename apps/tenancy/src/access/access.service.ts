@@ -1,11 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { written } from '@iip/platform-database';
+import { Injectable } from '@nestjs/common';
 import { Principal, TenantRelation, canManage, relationTo } from '@iip/platform-auth';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
-import { TENANCY_DATA_SOURCE, TenantsRepository } from '../tenants/tenants.repository';
+import { TenantsRepository } from '../tenants/tenants.repository';
 import { TenantsService, tenantRef } from '../tenants/tenants.service';
 import { DataGrantEntity } from './data-grant.entity';
+import { DataGrantsRepository } from './data-grants.repository';
 
 export type AccessLevel = 'profile' | 'data' | 'manage';
 
@@ -17,40 +16,37 @@ export interface AccessDecision {
 /**
  * Data grants and the access decision other services ask for. A park sees its members'
  * profiles by membership, their data only where a member granted it; a partner sees only
- * what was granted to it.
+ * what was granted to it (and the grantor's profile).
  */
 @Injectable()
 export class AccessService {
   constructor(
-    @Inject(TENANCY_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly tenants: TenantsService,
     private readonly tenantRows: TenantsRepository,
+    private readonly grants: DataGrantsRepository,
   ) {}
 
-  private get repo() {
-    return this.dataSource.getRepository(DataGrantEntity);
-  }
-
+  /**
+   * The grantee is not looked up: any well-formed tenant id is accepted, so a grant does not
+   * confirm that the grantee exists. A grant to an id no tenant has is inert.
+   */
   async grant(actor: Principal, grantorId: string, granteeId: string, dataScope: string): Promise<DataGrantEntity> {
     const grantor = await this.tenants.getVisible(actor.tenant, grantorId);
     if (!canManage(actor.tenant, tenantRef(grantor))) throw TenancyError.tenantNotFound(grantorId);
-    const grantee = await this.tenantRows.findById(granteeId);
-    if (!grantee) throw TenancyError.tenantNotFound(granteeId);
-    await this.repo.upsert({ grantorId, granteeId, dataScope }, ['grantorId', 'granteeId', 'dataScope']);
-    return written(await this.repo.findOneBy({ grantorId, granteeId, dataScope }), 'grant');
+    return this.grants.upsert(grantorId, granteeId, dataScope);
   }
 
   async revoke(actor: Principal, grantorId: string, granteeId: string, dataScope: string): Promise<void> {
     const grantor = await this.tenants.getVisible(actor.tenant, grantorId);
     if (!canManage(actor.tenant, tenantRef(grantor))) throw TenancyError.tenantNotFound(grantorId);
-    const result = await this.repo.delete({ grantorId, granteeId, dataScope });
-    if (!result.affected) throw new TenancyError(TenancyErrorCode.GRANT_NOT_FOUND, 'No such grant');
+    if (!(await this.grants.remove(grantorId, granteeId, dataScope)))
+      throw new TenancyError(TenancyErrorCode.GRANT_NOT_FOUND, 'No such grant');
   }
 
   async list(actor: Principal, grantorId: string): Promise<DataGrantEntity[]> {
     const grantor = await this.tenants.getVisible(actor.tenant, grantorId);
     if (!canManage(actor.tenant, tenantRef(grantor))) throw TenancyError.tenantNotFound(grantorId);
-    return this.repo.find({ where: { grantorId }, order: { createdAt: 'ASC' }, take: 1000 });
+    return this.grants.listFrom(grantorId, 1000);
   }
 
   /**
@@ -68,17 +64,16 @@ export class AccessService {
     switch (level) {
       case 'manage':
         return { allowed: manages, relation };
-      case 'profile':
-        if (relation !== 'none') return { allowed: true, relation };
-        return (await this.hasGrant(targetId, actorId)) ? { allowed: true, relation: 'granted' } : { allowed: false, relation };
+      case 'profile': {
+        // The rule GET /v1/tenants/{id} answers by.
+        const allowed = (await this.tenants.visibility(tenantRef(actor), target)) !== 'none';
+        return { allowed, relation: allowed && relation === 'none' ? 'granted' : relation };
+      }
       case 'data':
         if (manages) return { allowed: true, relation };
-        return (await this.hasGrant(targetId, actorId, dataScope)) ? { allowed: true, relation: 'granted' } : { allowed: false, relation };
+        return (await this.grants.exists(targetId, actorId, dataScope))
+          ? { allowed: true, relation: 'granted' }
+          : { allowed: false, relation };
     }
-  }
-
-  private async hasGrant(grantorId: string, granteeId: string, dataScope?: string): Promise<boolean> {
-    const where = dataScope ? { grantorId, granteeId, dataScope } : { grantorId, granteeId };
-    return (await this.repo.countBy(where)) > 0;
   }
 }

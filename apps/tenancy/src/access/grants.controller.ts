@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } f
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsUUID, Matches } from 'class-validator';
 import { CurrentPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
+import { RequireLiveCaller } from '../oauth/live-caller.guard';
 import { SCOPE_PATTERN, Scopes } from '../oauth/scopes';
 import { AccessService } from './access.service';
 import { DataGrantEntity } from './data-grant.entity';
@@ -35,6 +36,7 @@ export class GrantsController {
 
   @Post()
   @RequireScopes(Scopes.GrantsWrite)
+  @RequireLiveCaller()
   @ApiOperation({ summary: 'Let another tenant (your park, a partner) read one kind of your data' })
   async create(
     @CurrentPrincipal() p: Principal,
@@ -53,6 +55,7 @@ export class GrantsController {
   @Delete(':granteeTenantId/:dataScope')
   @HttpCode(204)
   @RequireScopes(Scopes.GrantsWrite)
+  @RequireLiveCaller()
   async revoke(
     @CurrentPrincipal() p: Principal,
     @Param('tenantId', ParseUUIDPipe) tenantId: string,

@@ -17,6 +17,7 @@ function requireUuid(value: string, field: string): string {
 
 function toMessage(v: TenantView): TenancyV1.Tenant {
   const full = v.view === 'full' ? v : undefined;
+  const administered = v.view === 'profile' ? undefined : v;
   return {
     id: v.id,
     kind: v.kind,
@@ -26,10 +27,10 @@ function toMessage(v: TenantView): TenancyV1.Tenant {
     creditCode: v.creditCode,
     status: v.status,
     contact: { name: v.contact.name ?? '', email: v.contact.email ?? '', phone: v.contact.phone ?? '' },
-    quotas: full ? full.quotas : undefined,
+    quotas: administered?.quotas,
     createdAt: full?.createdAt ?? '',
     updatedAt: full?.updatedAt ?? '',
-    version: full?.version ?? 0,
+    version: administered?.version ?? 0,
   };
 }
 

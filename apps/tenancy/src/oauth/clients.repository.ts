@@ -45,8 +45,11 @@ export class ClientsRepository {
     return qb.getMany();
   }
 
-  async revoke(tenantId: string, clientId: string): Promise<boolean> {
-    const result = await this.repo().update({ clientId, tenantId, status: 'active' }, { status: 'revoked', revokedAt: () => 'now()' });
+  async revoke(tenantId: string, clientId: string, manager?: EntityManager): Promise<boolean> {
+    const result = await this.repo(manager).update(
+      { clientId, tenantId, status: 'active' },
+      { status: 'revoked', revokedAt: () => 'now()' },
+    );
     return (result.affected ?? 0) > 0;
   }
 

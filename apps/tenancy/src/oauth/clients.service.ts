@@ -1,8 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { Principal, canManage } from '@iip/platform-auth';
+import { inTransaction } from '@iip/platform-database';
 import { DEFAULT_PAGE_SIZE, Page, pageOf, readCursor } from '@iip/platform-http';
+import { TenancyOutbox } from '../messaging/tenancy-outbox';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
+import { TENANCY_DATA_SOURCE } from '../tenants/tenants.repository';
 import { TenantsService, tenantRef } from '../tenants/tenants.service';
 import { ClientsRepository } from './clients.repository';
 import { ClientView, CreateClientDto, CreatedClientView } from './dto/client.dto';
@@ -28,8 +32,10 @@ export const newClientId = () => `iipc_${randomBytes(12).toString('base64url')}`
 @Injectable()
 export class ClientsService {
   constructor(
+    @Inject(TENANCY_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly clients: ClientsRepository,
     private readonly tenants: TenantsService,
+    private readonly outbox: TenancyOutbox,
   ) {}
 
   private async manageable(actor: Principal, tenantId: string) {
@@ -82,7 +88,12 @@ export class ClientsService {
 
   async revoke(actor: Principal, tenantId: string, clientId: string): Promise<void> {
     await this.manageable(actor, tenantId);
-    const revoked = await this.clients.revoke(tenantId, clientId);
+    // The ClientRevoked event commits with the revocation: every service then refuses the client's tokens.
+    const revoked = await inTransaction(this.dataSource, async (manager) => {
+      if (!(await this.clients.revoke(tenantId, clientId, manager))) return false;
+      await this.outbox.clientRevoked(manager, { clientId, tenantId }, new Date());
+      return true;
+    });
     if (!revoked) {
       const existing = await this.clients.findById(clientId);
       if (!existing || existing.tenantId !== tenantId) {

@@ -6,6 +6,7 @@ import { Page, PageQuery } from '@iip/platform-http';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { ClientsService } from './clients.service';
 import { ClientView, CreateClientDto, CreatedClientView } from './dto/client.dto';
+import { RequireLiveCaller } from './live-caller.guard';
 import { OAuthError, OAuthErrorFilter } from './oauth.errors';
 import { Scopes } from './scopes';
 import { SigningKeysService } from './signing-keys.service';
@@ -27,6 +28,10 @@ export class OAuthController {
   @Header('Pragma', 'no-cache')
   @ApiOperation({ summary: 'OAuth2 client credentials grant (RFC 6749 §4.4); client_secret_basic or client_secret_post' })
   token(@Req() req: Request): Promise<TokenResponse> {
+    // RFC 6749 §4.4.2: the parameters come form-encoded. (No body at all is answered below: grant_type is required.)
+    if (req.is('application/x-www-form-urlencoded') === false) {
+      throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded');
+    }
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const field = (name: string): string | undefined => {
       const v = body[name];
@@ -52,7 +57,16 @@ export class OAuthController {
         throw new OAuthError('invalid_client', 'Malformed Basic credentials', 401, true);
       }
     }
-    return this.tokens.issue({ grantType: field('grant_type'), scope: field('scope'), clientId, clientSecret, usedBasicAuth });
+    // req.ip follows Express's "trust proxy" setting, which tenancy leaves off: X-Forwarded-For is not believed.
+    const sourceAddress = req.ip ?? req.socket.remoteAddress;
+    return this.tokens.issue({
+      grantType: field('grant_type'),
+      scope: field('scope'),
+      clientId,
+      clientSecret,
+      usedBasicAuth,
+      sourceAddress,
+    });
   }
 
   @Public()
@@ -66,6 +80,7 @@ export class OAuthController {
   @Post('v1/keys/rotate')
   @ApiBearerAuth()
   @RequireScopes(Scopes.KeysRotate)
+  @RequireLiveCaller()
   @ApiOperation({ summary: 'Rotate the token signing key now (platform operator)' })
   async rotate(@CurrentPrincipal() principal: Principal): Promise<{ kid: string }> {
     if (principal.tenant.kind !== 'platform')
@@ -82,6 +97,7 @@ export class ClientsController {
 
   @Post()
   @RequireScopes(Scopes.ClientsWrite)
+  @RequireLiveCaller()
   @ApiOperation({ summary: 'Create an OAuth2 client; the secret is in this response only' })
   create(
     @CurrentPrincipal() p: Principal,
@@ -104,7 +120,8 @@ export class ClientsController {
   @Delete(':clientId')
   @HttpCode(204)
   @RequireScopes(Scopes.ClientsWrite)
-  @ApiOperation({ summary: 'Revoke a client: it gets no new tokens' })
+  @RequireLiveCaller()
+  @ApiOperation({ summary: 'Revoke a client: its tokens stop working at every service within a second' })
   async revoke(
     @CurrentPrincipal() p: Principal,
     @Param('tenantId', ParseUUIDPipe) tenantId: string,

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { SignJWT } from 'jose';
 import { ACCESS_TOKEN_AUDIENCE } from '@iip/platform-auth';
-import { Redis, incrementWindow } from '@iip/platform-redis';
+import { Redis } from '@iip/platform-redis';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { ClientsRepository } from './clients.repository';
 import { OAuthError } from './oauth.errors';
@@ -14,8 +15,10 @@ export const TENANCY_REDIS = Symbol('TENANCY_REDIS');
 
 export interface TokenSettings {
   issuer: string;
-  /** Failed client authentications allowed per client per minute before answering 429. */
+  /** Failed client authentications allowed per client and source address per minute before answering 429. */
   maxFailuresPerMinute: number;
+  /** Failed client authentications allowed per source address over all client ids; five times the above by default. */
+  maxFailuresPerSourcePerMinute?: number;
 }
 
 export interface TokenRequest {
@@ -24,6 +27,8 @@ export interface TokenRequest {
   clientId?: string;
   clientSecret?: string;
   usedBasicAuth: boolean;
+  /** The peer address of the connection (see sourceOf). */
+  sourceAddress?: string;
 }
 
 export interface TokenResponse {
@@ -34,6 +39,33 @@ export interface TokenResponse {
 }
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
+const FAILURE_WINDOW_SECONDS = 60;
+
+/**
+ * Whom failed logins are counted against: an IPv4 address (IPv4-mapped IPv6 included), or an
+ * IPv6 /64, since one subscriber usually holds a whole /64 and could rotate through it.
+ */
+export function sourceOf(address: string | undefined): string {
+  if (!address) return 'unknown';
+  const bare = address.split('%')[0];
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
+  if (mapped) return mapped[1];
+  if (!isIPv6(bare)) return bare;
+  // An embedded IPv4 tail (::1.2.3.4) becomes the last two groups.
+  const hex = bare.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) =>
+    [((+a << 8) | +b).toString(16), ((+c << 8) | +d).toString(16)].join(':'),
+  );
+  const [head, tail] = hex.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const all =
+    tail === undefined
+      ? groups(head)
+      : [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
 
 /** OAuth2 client credentials grant (RFC 6749 §4.4): a client's secret for a short-lived signed JWT. */
 @Injectable()
@@ -57,17 +89,30 @@ export class TokenService {
     if (req.clientId.length > 100 || req.clientSecret.length > 200)
       throw new OAuthError('invalid_client', 'Client authentication failed', 401, basic);
 
-    const failureKey = `oauth:failures:${req.clientId}`;
-    const failures = Number((await this.redis.get(failureKey)) ?? 0);
-    if (failures >= this.settings.maxFailuresPerMinute) {
-      throw new OAuthError('temporarily_unavailable', 'Too many failed attempts for this client; try again in a minute', 429, basic);
+    // Counted per source and client, so nobody elsewhere can lock a client out by guessing its
+    // secret, and per source over all client ids, to slow spraying. A source cannot contain a
+    // space, so the first one separates it from the client id.
+    const source = sourceOf(req.sourceAddress);
+    const sourceClientKey = `oauth:failures:source-client:${source} ${req.clientId}`;
+    const sourceKey = `oauth:failures:source:${source}`;
+    const [perClient, perSource] = (await this.redis.mget([sourceClientKey, sourceKey])).map((v) => Number(v ?? 0));
+    if (perClient >= this.settings.maxFailuresPerMinute) {
+      throw new OAuthError(
+        'temporarily_unavailable',
+        'Too many failed attempts for this client from your address; try again in a minute',
+        429,
+        basic,
+      );
+    }
+    if (perSource >= (this.settings.maxFailuresPerSourcePerMinute ?? 5 * this.settings.maxFailuresPerMinute)) {
+      throw new OAuthError('temporarily_unavailable', 'Too many failed attempts from your address; try again in a minute', 429, basic);
     }
 
     const client = await this.clients.findById(req.clientId);
     // Hash even for unknown clients so timing does not reveal which client ids exist.
     const secretOk = await verifySecret(req.clientSecret, client?.secretHash ?? DUMMY_HASH);
     if (!client || !secretOk || client.status !== 'active') {
-      await incrementWindow(this.redis, failureKey, 60);
+      await this.countFailure(sourceClientKey, sourceKey);
       throw new OAuthError('invalid_client', 'Client authentication failed', 401, basic);
     }
 
@@ -101,6 +146,11 @@ export class TokenService {
       .sign(key);
     await this.clients.touch(client.clientId);
     return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope };
+  }
+
+  /** Both counters in one round trip; each window starts with its first failure. */
+  private async countFailure(...keys: string[]): Promise<void> {
+    await this.redis.incrementWindows(keys, FAILURE_WINDOW_SECONDS);
   }
 }
 

@@ -12,6 +12,23 @@ describe('bulk onboarding input', () => {
     expect(rows[3].input).toEqual({ kind: 'subsidiary', name: 'B' });
   });
 
+  it('fails NDJSON rows that decode to U+0000, a lone surrogate or nesting past the limit, naming the field', () => {
+    const rows = parseNdjson(
+      [
+        '{"kind":"subsidiary","name":"ok"}',
+        '{"name":"a\\u0000b"}',
+        '{"contact":{"name":"\\ud800"}}',
+        `{"a":${'['.repeat(100)}${']'.repeat(100)}}`,
+      ].join('\n'),
+    );
+    expect(rows.map((r) => r.parseError)).toEqual([
+      null,
+      'name must not contain the character U+0000',
+      'contact.name must be valid Unicode (it contains a lone surrogate)',
+      'The JSON is nested deeper than 64 levels',
+    ]);
+  });
+
   it('maps CSV columns onto the JSON shape', () => {
     const rows = parseCsv(
       'kind,name,creditCode,contactEmail,maxDevices,maxTelemetryPointsPerSecond\nsubsidiary,"Plant, Ltd",91350100M000100Y43,ops@example.com,50,200\nsubsidiary,Short\n',

@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { JsonTooDeepError, parseBoundedJson } from '@iip/platform-errors';
+import { FieldError, JsonTooDeepError, findUnsafeStrings, parseBoundedJson } from '@iip/platform-errors';
 
 export const MAX_BULK_ROWS = 10_000;
 
@@ -41,8 +41,12 @@ export function parseNdjson(body: string): ParsedRow[] {
     if (text.trim() === '') return;
     try {
       const value = parseBoundedJson(text);
+      let unsafe: FieldError[];
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         rows.push({ line: i + 1, input: null, parseError: 'the line is not a JSON object' });
+      } else if ((unsafe = findUnsafeStrings(value, '')).length > 0) {
+        // JSON escapes (\u0000, \ud800) only become those characters here, after the request-level check.
+        rows.push({ line: i + 1, input: null, parseError: unsafe.map((u) => `${u.field} ${u.message}`).join('; ') });
       } else {
         rows.push({ line: i + 1, input: value as Record<string, unknown>, parseError: null });
       }

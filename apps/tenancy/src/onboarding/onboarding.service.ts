@@ -6,7 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { written } from '@iip/platform-database';
 import { Principal, TenantRef } from '@iip/platform-auth';
 import { isDomainError, flattenValidationErrors } from '@iip/platform-errors';
-import { DEFAULT_PAGE_SIZE, Page, decodeCursor, pageOf } from '@iip/platform-http';
+import { DEFAULT_PAGE_SIZE, Page, pageOf, readCursor } from '@iip/platform-http';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { CreateTenantDto } from '../tenants/dto/tenant.dto';
 import { mayCreateUnder } from '../tenants/tenant-rules';
@@ -112,10 +112,7 @@ export class OnboardingService {
     await this.getJob(actor, id);
     let afterLine: number | undefined;
     if (cursor) {
-      const parts = decodeCursor(cursor, 1);
-      if (!parts || !/^\d+$/.test(parts[0]))
-        throw new TenancyError(TenancyErrorCode.INVALID_CURSOR, 'The cursor is not one this API issued');
-      afterLine = Number(parts[0]);
+      afterLine = readCursor(cursor, ['int'])[0] as number;
     }
     const page = pageOf(await this.jobs.listRows(id, limit + 1, afterLine), limit, (r) => [r.line]);
     return {
@@ -168,13 +165,10 @@ export class OnboardingService {
     }
     const existing = await this.tenantRows.findByCreditCode(dto.creditCode, manager);
     if (existing) {
-      return existing.parentId === parentId
-        ? { status: 'existing' as const, tenantId: existing.id }
-        : {
-            status: 'failed' as const,
-            errorCode: TenancyErrorCode.CREDIT_CODE_TAKEN,
-            errorMessage: 'a tenant elsewhere already has this credit code',
-          };
+      // Under this parent the creator sees the tenant anyway; anywhere else (its tree or not) only "unavailable".
+      if (existing.parentId === parentId) return { status: 'existing' as const, tenantId: existing.id };
+      const unavailable = TenancyError.creditCodeUnavailable();
+      return { status: 'failed' as const, errorCode: unavailable.code, errorMessage: unavailable.message };
     }
     try {
       const tenant = await this.tenants.onboardInTransaction(manager, actor, parentId, dto);

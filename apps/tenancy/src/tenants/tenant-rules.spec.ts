@@ -1,5 +1,5 @@
 import { TenantRef } from '@iip/platform-auth';
-import { mayAdminister, mayCreateUnder, mayHaveChild } from './tenant-rules';
+import { mayAdminister, mayCreateUnder, mayHaveChild, visibilityOf } from './tenant-rules';
 
 const platform: TenantRef = { id: 'p', kind: 'platform', path: ['p'] };
 const group: TenantRef = { id: 'g', kind: 'group', path: ['p', 'g'] };
@@ -37,5 +37,25 @@ describe('tenant tree rules', () => {
     expect(mayCreateUnder(group, sub)).toBe(true);
     expect(mayCreateUnder(sibling, sub)).toBe(false);
     expect(mayCreateUnder(member, park)).toBe(false);
+  });
+});
+
+describe('what a tenant sees of another (reads and CheckAccess alike)', () => {
+  it.each([
+    ['itself', sub, sub, false, 'full'],
+    ['its subtree', group, sub, false, 'full'],
+    ['anything, as the operator', platform, member, false, 'full'],
+    ['a park its member: profile and the quotas it sets', park, member, false, 'member'],
+    ['a sibling without a grant', sibling, sub, false, 'none'],
+    ["a sibling the target granted data to: the target's profile", sibling, sub, true, 'profile'],
+    ['its parent, even with a grant from it: no more than the profile', sub, group, true, 'profile'],
+    ['a member its park', member, park, false, 'none'],
+  ] as const)('%s', (_, actor, target, granted, expected) => {
+    expect(visibilityOf(actor, target, granted)).toBe(expected);
+  });
+
+  it('a grant never narrows what the tree already shows', () => {
+    expect(visibilityOf(group, sub, true)).toBe('full');
+    expect(visibilityOf(park, member, true)).toBe('member');
   });
 });

@@ -5,11 +5,12 @@ import { TenancyEventTypes } from '@iip/contracts';
 import { TenantRef, canManage, relationTo } from '@iip/platform-auth';
 import { inTransaction, isUniqueViolation } from '@iip/platform-database';
 import { DEFAULT_PAGE_SIZE, Page, pageOf, readCursor } from '@iip/platform-http';
+import { DataGrantsRepository } from '../access/data-grants.repository';
 import { TenancyOutbox } from '../messaging/tenancy-outbox';
 import { TenancyError, TenancyErrorCode } from '../tenancy.errors';
 import { CreateTenantDto, SuspendTenantDto, TenantView, UpdateTenantDto } from './dto/tenant.dto';
 import { TenantEntity } from './tenant.entity';
-import { mayAdminister, mayCreateUnder, mayHaveChild } from './tenant-rules';
+import { TenantVisibility, mayAdminister, mayCreateUnder, mayHaveChild, visibilityOf } from './tenant-rules';
 import { TENANCY_DATA_SOURCE, TenantsRepository } from './tenants.repository';
 
 export const DEFAULT_QUOTAS = { maxDevices: 1000, maxTelemetryPointsPerSecond: 1000 };
@@ -18,10 +19,9 @@ export function tenantRef(t: Pick<TenantEntity, 'id' | 'kind' | 'path'>): Tenant
   return { id: t.id, kind: t.kind, path: t.path };
 }
 
-/** What `actor` gets to see of `tenant`: the whole record, only its profile, or nothing. */
-export function viewOf(actor: TenantRef, tenant: TenantEntity): TenantView | undefined {
-  const relation = relationTo(actor, tenantRef(tenant));
-  if (relation === 'none') return undefined;
+/** `tenant` as seen with `visibility`: the whole record, a park member's, only its profile, or nothing. */
+export function tenantView(visibility: TenantVisibility, tenant: TenantEntity): TenantView | undefined {
+  if (visibility === 'none') return undefined;
   const profile = {
     id: tenant.id,
     kind: tenant.kind,
@@ -31,17 +31,24 @@ export function viewOf(actor: TenantRef, tenant: TenantEntity): TenantView | und
     contact: tenant.contact,
     status: tenant.status,
   };
-  if (relation === 'park') return { view: 'profile', ...profile };
+  if (visibility === 'profile') return { view: 'profile', ...profile };
+  const quotas = { maxDevices: tenant.maxDevices, maxTelemetryPointsPerSecond: tenant.maxTelemetryPointsPerSecond };
+  if (visibility === 'member') return { view: 'member', ...profile, quotas, version: tenant.version };
   return {
     view: 'full',
     ...profile,
     path: tenant.path,
-    quotas: { maxDevices: tenant.maxDevices, maxTelemetryPointsPerSecond: tenant.maxTelemetryPointsPerSecond },
+    quotas,
     suspendedReason: tenant.suspendedReason,
     version: tenant.version,
     createdAt: tenant.createdAt.toISOString(),
     updatedAt: tenant.updatedAt.toISOString(),
   };
+}
+
+/** What `actor` sees of a tenant by their places in the tree alone (no grant consulted). */
+export function viewOf(actor: TenantRef, tenant: TenantEntity): TenantView | undefined {
+  return tenantView(visibilityOf(actor, tenantRef(tenant), false), tenant);
 }
 
 /** Tenants: onboarding, reading within visibility, updating, suspending. */
@@ -50,6 +57,7 @@ export class TenantsService {
   constructor(
     @Inject(TENANCY_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly tenants: TenantsRepository,
+    private readonly grants: DataGrantsRepository,
     private readonly outbox: TenancyOutbox,
   ) {}
 
@@ -95,8 +103,24 @@ export class TenantsService {
     return tenant;
   }
 
+  /** How much of `target` the actor sees (visibilityOf); a grant is looked up only where the tree shows nothing. */
+  async visibility(actor: TenantRef, target: TenantEntity): Promise<TenantVisibility> {
+    const byTree = visibilityOf(actor, tenantRef(target), false);
+    if (byTree !== 'none') return byTree;
+    return visibilityOf(actor, tenantRef(target), await this.grants.exists(target.id, actor.id));
+  }
+
+  /** Reads a tenant as the actor sees it: the same rule CheckAccess answers by. */
   async get(actor: TenantRef, id: string): Promise<TenantView> {
-    return this.view(actor, await this.getVisible(actor, id));
+    const tenant = await this.tenants.findById(id);
+    if (!tenant) {
+      // The lookup an unrelated tenant costs, so timing does not tell "not there" from "not yours".
+      await this.grants.exists(id, actor.id);
+      throw TenancyError.tenantNotFound(id);
+    }
+    const view = tenantView(await this.visibility(actor, tenant), tenant);
+    if (!view) throw TenancyError.tenantNotFound(id);
+    return view;
   }
 
   async onboard(actor: TenantRef, input: CreateTenantDto): Promise<TenantEntity> {

@@ -71,6 +71,15 @@ function bearerFrom(value: unknown): string | undefined {
   return match?.[1];
 }
 
+/**
+ * The 401 (gRPC UNAUTHENTICATED) for a token that verified but must not be honoured, as a
+ * later guard decides (e.g. tenancy's live check of the caller): the same answer as an invalid token.
+ */
+export function invalidTokenError(context: ExecutionContext, detail: string): Error {
+  if (context.getType() === 'rpc') return unauthenticated('rpc', `Invalid access token: ${detail}`, undefined, true);
+  return unauthenticated('http', `Invalid access token: ${detail}`, context.switchToHttp().getResponse<Response>(), true);
+}
+
 function unauthenticated(transport: 'http' | 'rpc', detail: string, res: Response | undefined, invalid: boolean): Error {
   if (transport === 'rpc') return new RpcException({ code: GrpcStatus.UNAUTHENTICATED, message: detail });
   res?.setHeader('WWW-Authenticate', invalid ? `Bearer error="invalid_token", error_description="${detail.replace(/"/g, "'")}"` : 'Bearer');

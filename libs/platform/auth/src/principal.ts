@@ -15,6 +15,11 @@ export interface Principal {
   tenant: TenantRef;
   scopes: ReadonlySet<string>;
   tokenId?: string;
+  /**
+   * `iat`, epoch seconds: revocations made at or after it apply to this token. Always set by
+   * the verifier; a principal built without it counts as issued long ago (every revocation applies).
+   */
+  issuedAt?: number;
   expiresAt: number;
 }
 

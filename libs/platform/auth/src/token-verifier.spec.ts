@@ -1,4 +1,5 @@
 import { KeyLike, SignJWT, generateKeyPair } from 'jose';
+import { RevocationView } from './revocation-view';
 import { InvalidTokenError, TokenVerifier } from './token-verifier';
 
 describe('TokenVerifier', () => {
@@ -49,6 +50,39 @@ describe('TokenVerifier', () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
     const body = Buffer.from(JSON.stringify({ sub: 'x', scope: 'a:b', tid: 'g', tkind: 'group', tpath: ['g'] })).toString('base64url');
     await expect(verifier.verify(`${header}.${body}.`)).rejects.toThrow(InvalidTokenError);
+  });
+
+  it('carries iat as issuedAt', async () => {
+    const p = await verifier.verify(await sign({}));
+    expect(p.issuedAt).toBe(Math.floor(Date.now() / 1000) - 10);
+  });
+
+  it('refuses a token, cached or not, once its client is revoked or a tenant on its path suspended', async () => {
+    const revocations = new RevocationView({ windowSec: 900 });
+    const guarded = new TokenVerifier({ issuer: 'iip-tenancy', keys: () => Promise.resolve(key.publicKey), revocations });
+    const now = Date.now() / 1000;
+    const cached = await sign({});
+    await expect(guarded.verify(cached)).resolves.toMatchObject({ clientId: 'client-1' });
+    revocations.clientRevoked('client-1', now);
+    await expect(guarded.verify(cached)).rejects.toThrow(InvalidTokenError);
+    await expect(guarded.verify(cached)).rejects.toThrow(/revoked/);
+    await expect(guarded.verify(await sign({ tid: 'x', tpath: ['p', 'x'] }))).rejects.toThrow(/revoked/);
+
+    const ofSubsidiary = await sign({ tid: 's', tkind: 'subsidiary', tpath: ['p', 'g2', 's'] });
+    const signedOther = await new SignJWT({ scope: 'tenants:read', tid: 's', tkind: 'subsidiary', tpath: ['p', 'g2', 's'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer('iip-tenancy')
+      .setAudience('iip')
+      .setSubject('client-2')
+      .setIssuedAt(Math.floor(now) - 10)
+      .setExpirationTime(Math.floor(now) + 600)
+      .sign(key.privateKey);
+    await expect(guarded.verify(signedOther)).resolves.toMatchObject({ clientId: 'client-2' });
+    revocations.tenantSuspended('g2', now);
+    await expect(guarded.verify(signedOther)).rejects.toThrow(/revoked/);
+    await expect(guarded.verify(ofSubsidiary)).rejects.toThrow(/revoked/);
+    // The verifier without a view is unaffected.
+    await expect(verifier.verify(signedOther)).resolves.toBeDefined();
   });
 
   it('does not serve a cached principal after the token expires', async () => {

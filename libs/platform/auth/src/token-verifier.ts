@@ -1,5 +1,6 @@
 import { JWTPayload, JWTVerifyGetKey, createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import { ACCESS_TOKEN_AUDIENCE, Principal, TENANT_KINDS, TenantKind } from './principal';
+import { RevocationView } from './revocation-view';
 
 export class InvalidTokenError extends Error {
   constructor(message: string) {
@@ -13,11 +14,15 @@ export interface TokenVerifierOptions {
   /** Resolves the verification key for a token header (JWKS). */
   keys: JWTVerifyGetKey;
   clockToleranceSec?: number;
+  /** Revoked clients and suspended tenants (fed by tenancy's events): their tokens are refused. */
+  revocations?: RevocationView;
 }
 
 /**
  * Verifies IIP access tokens locally. Successful verifications are remembered until the
- * token expires (bounded size), so a client reusing its token pays for the signature check once.
+ * token expires (bounded size), so a client reusing its token pays for the signature check once;
+ * the revocation view is asked on every call, cached or not, so a remembered verdict never
+ * outlives a revocation.
  */
 export class TokenVerifier {
   private readonly cache = new Map<string, Principal>();
@@ -26,15 +31,15 @@ export class TokenVerifier {
   constructor(private readonly options: TokenVerifierOptions) {}
 
   /** Verifier that fetches a remote JWKS, caches it, and refetches when an unknown key id appears (rotation). */
-  static remote(jwksUrl: string, issuer: string): TokenVerifier {
+  static remote(jwksUrl: string, issuer: string, revocations?: RevocationView): TokenVerifier {
     const keys = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
-    return new TokenVerifier({ issuer, keys });
+    return new TokenVerifier({ issuer, keys, revocations });
   }
 
   async verify(token: string): Promise<Principal> {
     const cached = this.cache.get(token);
     if (cached) {
-      if (cached.expiresAt * 1000 > Date.now()) return cached;
+      if (cached.expiresAt * 1000 > Date.now()) return this.notRevoked(cached);
       this.cache.delete(token);
     }
     let payload: JWTPayload;
@@ -49,13 +54,30 @@ export class TokenVerifier {
     } catch (err) {
       throw new InvalidTokenError(describeJoseError(err));
     }
-    const principal = toPrincipal(payload);
+    const principal = this.notRevoked(toPrincipal(payload));
     if (this.cache.size >= TokenVerifier.CACHE_LIMIT) {
       // Map keeps insertion order: drop the oldest entry.
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     this.cache.set(token, principal);
+    return principal;
+  }
+
+  /**
+   * Why a principal verified earlier may no longer act (revoked, suspended, expired), or
+   * undefined: for what outlives one request, such as a stream opened with the token.
+   */
+  noLongerValid(principal: Principal, nowMs = Date.now()): string | undefined {
+    if (principal.expiresAt * 1000 <= nowMs) return 'the token has expired';
+    if (this.options.revocations?.isRevoked(principal)) return 'the token was revoked (its client was revoked or its tenant suspended)';
+    return undefined;
+  }
+
+  private notRevoked(principal: Principal): Principal {
+    if (this.options.revocations?.isRevoked(principal)) {
+      throw new InvalidTokenError('the token was revoked (its client was revoked or its tenant suspended)');
+    }
     return principal;
   }
 }
@@ -72,7 +94,7 @@ function describeJoseError(err: unknown): string {
 }
 
 function toPrincipal(payload: JWTPayload): Principal {
-  const { sub, scope, tid, tkind, tpath, exp, jti } = payload as JWTPayload & Record<string, unknown>;
+  const { sub, scope, tid, tkind, tpath, exp, iat, jti } = payload as JWTPayload & Record<string, unknown>;
   if (typeof sub !== 'string' || typeof tid !== 'string' || typeof scope !== 'string') {
     throw new InvalidTokenError('the token lacks its tenant or scope claims');
   }
@@ -85,6 +107,8 @@ function toPrincipal(payload: JWTPayload): Principal {
     tenant: { id: tid, kind: tkind as TenantKind, path: tpath },
     scopes: new Set(scope.split(' ').filter(Boolean)),
     tokenId: typeof jti === 'string' ? jti : undefined,
+    // jose has checked that iat is a number (a required claim).
+    issuedAt: iat,
     expiresAt: exp as number,
   };
 }

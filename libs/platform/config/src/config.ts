@@ -55,10 +55,17 @@ export const platformEnvSchema = {
   /** Access tokens are verified against tenancy's JWKS; `iss` must match. */
   AUTH_ISSUER: z.string().min(1).default('iip-tenancy'),
   AUTH_JWKS_URL: z.string().url().default('http://127.0.0.1:3100/.well-known/jwks.json'),
+  /**
+   * How far back, seconds, an instance reads revocations (revoked clients, suspended tenants)
+   * when it starts: at least the longest access token lifetime (tenancy's ACCESS_TOKEN_TTL_SECONDS).
+   */
+  AUTH_REVOCATION_WINDOW_S: positiveInt(86_400),
   /** Connections each service instance keeps to PostgreSQL. */
   DATABASE_POOL_SIZE: positiveInt(10),
   /** How often the outbox relay looks for events to publish when nothing woke it. */
   OUTBOX_POLL_MS: positiveInt(100),
+  /** How long published outbox events are kept, hours, so `npm run outbox:replay` can send them again. */
+  OUTBOX_RETENTION_HOURS: positiveInt(168),
 };
 
 export type PlatformConfig = z.infer<z.ZodObject<typeof platformEnvSchema>>;

@@ -37,11 +37,12 @@ const BACKSLASH = 0x5c;
  * skipped, so the parser (and the validators after it, which recurse) never meet such input.
  */
 export function jsonDepthExceeds(text: Buffer | string, max: number = INPUT_LIMITS.maxJsonDepth): boolean {
-  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  // The structural characters are ASCII, so UTF-16 code units and UTF-8 bytes read alike.
+  const at = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i];
   let depth = 0;
   let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
+  for (let i = 0; i < text.length; i++) {
+    const b = at(i);
     if (inString) {
       if (b === BACKSLASH) i++;
       else if (b === QUOTE) inString = false;

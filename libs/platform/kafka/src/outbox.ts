@@ -28,6 +28,21 @@ export function messagingTablesSql(schema: string): string[] {
   ];
 }
 
+/** Published events are kept this long by default, so that an operator can replay them. */
+export const DEFAULT_OUTBOX_RETENTION_HOURS = 168;
+
+/** Rows removed per statement when pruning, so one prune never holds the lock for long. */
+const PRUNE_BATCH = 10_000;
+
+/** Name of the advisory lock that serialises publishing, pruning and replaying a schema's outbox. */
+export const outboxLockName = (schema: string) => `iip-outbox:${schema}`;
+
+async function tryOutboxLock(manager: EntityManager, schema: string): Promise<boolean> {
+  const sql = 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked';
+  const [{ locked }] = await manager.query<{ locked: boolean }[]>(sql, [outboxLockName(schema)]);
+  return locked;
+}
+
 /** From this many events on, one append streams them with COPY. */
 const COPY_FROM_EVENTS = 50;
 
@@ -80,7 +95,7 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   pollIntervalMs?: number;
   maxBackoffMs?: number;
-  /** Published rows are kept this long for inspection, then removed. */
+  /** Hours published rows are kept for inspection and replay (replayOutbox), then removed. */
   retentionHours?: number;
   onPublished?: (topic: string, count: number) => void;
 }
@@ -97,6 +112,7 @@ export class OutboxRelay {
   private producerConnected = false;
   private failingSince?: number;
   private lastCleanup = 0;
+  private stopping = new AbortController();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -109,6 +125,7 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.loop = this.run();
   }
 
@@ -119,6 +136,8 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    // Also ends a wait for a broker that is not ready yet.
+    this.stopping.abort(new Error('outbox relay stopping'));
     this.wake();
     await this.loop;
     if (this.producerConnected) await this.producer.disconnect().catch(() => undefined);
@@ -132,10 +151,7 @@ export class OutboxRelay {
     await runner.connect();
     try {
       await runner.startTransaction();
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [
-        `iip-outbox:${this.options.schema}`,
-      ])) as { locked: boolean }[];
-      if (!locked) {
+      if (!(await tryOutboxLock(runner.manager, this.options.schema))) {
         await runner.rollbackTransaction();
         return 0;
       }
@@ -147,10 +163,6 @@ export class OutboxRelay {
         await runner.rollbackTransaction();
         return 0;
       }
-      if (!this.producerConnected) {
-        await this.producer.connect();
-        this.producerConnected = true;
-      }
       const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
       for (const row of rows) {
         const list = byTopic.get(row.topic) ?? [];
@@ -161,7 +173,12 @@ export class OutboxRelay {
         });
         byTopic.set(row.topic, list);
       }
-      await this.topics.ensure([...byTopic.keys()]);
+      // First, so that on a fresh broker the relay waits for it to be ready before connecting.
+      await this.topics.ensure([...byTopic.keys()], this.stopping.signal);
+      if (!this.producerConnected) {
+        await this.producer.connect();
+        this.producerConnected = true;
+      }
       await this.producer.sendBatch({
         acks: -1,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
@@ -193,6 +210,7 @@ export class OutboxRelay {
         backoff = pollMs;
         await this.cleanup();
       } catch (err) {
+        if (!this.running) break; // stopped mid-pass (e.g. while waiting for a broker): nothing to report
         if (this.failingSince === undefined) {
           this.failingSince = Date.now();
           this.logger.warn({ err: (err as Error).message }, 'outbox relay cannot publish yet; events stay in the outbox');
@@ -208,11 +226,28 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Removes published rows past the retention period, in batches, each under the schema's
+   * advisory lock so that it never interleaves with a publishing pass or a replay.
+   */
   private async cleanup(): Promise<void> {
     if (Date.now() - this.lastCleanup < 60_000) return;
     this.lastCleanup = Date.now();
-    const hours = this.options.retentionHours ?? 24;
-    await this.dataSource.query(`DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)`, [hours]);
+    const hours = this.options.retentionHours ?? DEFAULT_OUTBOX_RETENTION_HOURS;
+    for (let deleted = PRUNE_BATCH; deleted === PRUNE_BATCH && this.running;) {
+      deleted = await this.dataSource.transaction(async (manager) => {
+        if (!(await tryOutboxLock(manager, this.options.schema))) return 0;
+        const [{ n }] = await manager.query<{ n: number }[]>(
+          `WITH pruned AS (
+             DELETE FROM outbox WHERE seq IN (
+               SELECT seq FROM outbox WHERE published_at < now() - make_interval(hours => $1) ORDER BY seq LIMIT $2)
+             RETURNING 1)
+           SELECT count(*)::int AS n FROM pruned`,
+          [hours, PRUNE_BATCH],
+        );
+        return n;
+      });
+    }
   }
 
   private sleep(ms: number): Promise<void> {

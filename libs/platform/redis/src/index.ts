@@ -1,2 +1,1 @@
 export * from './redis';
-export { default as Redis } from 'ioredis';

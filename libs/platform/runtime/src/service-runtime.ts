@@ -2,13 +2,25 @@ import { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { AddressInfo } from 'node:net';
 import { DataSource, DataSourceOptions, MigrationInterface } from 'typeorm';
 import { Kafka, Admin } from 'kafkajs';
+import type { JWTVerifyGetKey } from 'jose';
+import { TokenVerifier } from '@iip/platform-auth';
 import { PlatformConfig } from '@iip/platform-config';
 import { createServiceDataSource, ensureDatabase, migrate } from '@iip/platform-database';
 import { grpcServerOptions, resolveGrpcPort } from '@iip/platform-grpc';
 import { HttpSetupOptions, setupHttp } from '@iip/platform-http';
-import { OutboxRelay, OutboxWriter, TopicProvisioner, createIdempotentProducer, createKafka, kafkaHealth } from '@iip/platform-kafka';
+import {
+  KafkaReadiness,
+  OutboxRelay,
+  OutboxWriter,
+  TopicProvisioner,
+  createControlPlaneKafka,
+  createIdempotentProducer,
+  createKafka,
+  kafkaHealth,
+} from '@iip/platform-kafka';
 import { AppLogger, HealthRegistry, Metrics, NestPinoLogger, createLogger } from '@iip/platform-observability';
 import { Redis, createRedis, redisHealth } from '@iip/platform-redis';
+import { RevocationFeed } from './revocation-feed';
 
 export type RuntimeConfig = PlatformConfig;
 
@@ -58,6 +70,8 @@ export class ServiceRuntime {
   topics!: TopicProvisioner;
   relay!: OutboxRelay;
   outboxWriter!: OutboxWriter;
+  /** Revoked clients and suspended tenants, fed from Kafka; tokenVerifier() consults it. */
+  revocations!: RevocationFeed;
   httpUrl = '';
   grpcUrl = '';
 
@@ -95,6 +109,17 @@ export class ServiceRuntime {
     }
   }
 
+  /**
+   * The service's access token verifier: with `keys` (tenancy, its own key store) or tenancy's
+   * JWKS (AUTH_JWKS_URL); either way it refuses the tokens of revoked clients and suspended tenants.
+   */
+  tokenVerifier(keys?: JWTVerifyGetKey): TokenVerifier {
+    const revocations = this.revocations.view;
+    return keys
+      ? new TokenVerifier({ issuer: this.config.AUTH_ISSUER, keys, revocations })
+      : TokenVerifier.remote(this.config.AUTH_JWKS_URL, this.config.AUTH_ISSUER, revocations);
+  }
+
   nestOptions(): NestApplicationOptions {
     return { bodyParser: false, logger: new NestPinoLogger(this.logger), abortOnError: false };
   }
@@ -111,6 +136,8 @@ export class ServiceRuntime {
     app.connectMicroservice(grpcServerOptions({ url: `${host}:${grpcPort}`, ...grpc }), { inheritAppConfig: true });
     await app.init();
     if (beforeListen) await beforeListen();
+    // No request is served before the revocations announced within the window are known.
+    await this.revocations.ready();
     await app.startAllMicroservices();
     await app.listen(httpPort, host);
     this.relay.start();
@@ -135,29 +162,42 @@ export class ServiceRuntime {
     if (applied.length > 0) this.logger.info({ migrations: applied }, 'migrations applied');
     this.health.register({ name: 'postgres', check: async () => void (await this.dataSource.query('SELECT 1')) });
 
-    this.redis = createRedis(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}${service.name}:`);
+    this.redis = await createRedis(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}${service.name}:`, { logger: this.logger });
     this.onClose(() => this.redis.disconnect());
     this.health.register(redisHealth(this.redis));
 
     const topicSettings = { partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR };
-    this.kafka = createKafka(
-      {
-        brokers: config.KAFKA_BROKERS,
-        clientId: config.KAFKA_CLIENT_ID ?? `iip-${service.name}`,
-        topicPrefix: config.KAFKA_TOPIC_PREFIX,
-        ...topicSettings,
-      },
-      this.logger,
-    );
+    const kafkaSettings = {
+      brokers: config.KAFKA_BROKERS,
+      clientId: config.KAFKA_CLIENT_ID ?? `iip-${service.name}`,
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      ...topicSettings,
+    };
+    this.kafka = createKafka(kafkaSettings, this.logger);
     this.admin = this.kafka.admin();
     this.onClose(() => this.admin.disconnect());
     this.health.register(kafkaHealth(this.admin));
-    this.topics = new TopicProvisioner(this.admin, topicSettings);
+    // Provisioning and the wait for a fresh broker go through a client whose expected start-up
+    // failures log at debug; consumers and the relay provision first, so they wait there.
+    const controlPlane = createControlPlaneKafka(kafkaSettings, this.logger);
+    const controlAdmin = controlPlane.admin();
+    this.onClose(() => controlAdmin.disconnect());
+    this.topics = new TopicProvisioner(controlAdmin, topicSettings, new KafkaReadiness(controlPlane));
     this.relay = new OutboxRelay(this.dataSource, createIdempotentProducer(this.kafka), this.topics, this.logger, {
       schema: service.schema,
       pollIntervalMs: config.OUTBOX_POLL_MS,
+      retentionHours: config.OUTBOX_RETENTION_HOURS,
       onPublished: (topic, count) => this.metrics.kafkaMessages.inc({ topic, outcome: 'published' }, count),
     });
     this.outboxWriter = new OutboxWriter(config.KAFKA_TOPIC_PREFIX, () => this.relay.wake());
+    this.revocations = new RevocationFeed(this.kafka, this.admin, this.topics, this.logger, {
+      serviceName: service.name,
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      windowSec: config.AUTH_REVOCATION_WINDOW_S,
+    });
+    // Started now, so it reads while the app is built; serve() waits for it before listening.
+    this.revocations.start();
+    this.onClose(() => this.revocations.stop());
+    this.health.register(this.revocations.health());
   }
 }

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import Redis from 'ioredis';
+import { createClient } from 'redis';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -20,16 +20,16 @@ export async function checkPostgresAndRedis(databaseUrl: string, redisUrl: strin
   } finally {
     await pg.end().catch(() => undefined);
   }
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
   try {
+    // The plain client: the platform's Redis library is itself tested with this package.
+    const redis = createClient({ url: redisUrl, socket: { connectTimeout: 3000, reconnectStrategy: false } });
+    redis.on('error', () => undefined);
     await redis.connect();
-    await redis.ping();
+    await redis.ping().finally(() => redis.close());
   } catch (err) {
     throw new Error(
       `Redis is not reachable at ${redisUrl} (${(err as Error).message}). Start it, e.g. ` +
         `'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ""', or set REDIS_URL.`,
     );
-  } finally {
-    redis.disconnect();
   }
 }

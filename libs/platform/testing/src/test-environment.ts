@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import Redis from 'ioredis';
+import { createClient } from 'redis';
 import { Kafka, logLevel } from 'kafkajs';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './infra-check';
 
@@ -61,16 +61,14 @@ export function createTestEnvironment(label: string): Promise<TestEnvironment> {
       } finally {
         await pg.end();
       }
-      const redis = new Redis(redisUrl);
+      const redis = createClient({ url: redisUrl, socket: { reconnectStrategy: false } });
+      redis.on('error', () => undefined);
+      await redis.connect();
       try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisKeyPrefix}*`, 'COUNT', 500);
-          if (keys.length > 0) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
+        for await (const keys of redis.scanIterator({ MATCH: `${redisKeyPrefix}*`, COUNT: 500 }))
+          if (keys.length > 0) await redis.del(keys);
       } finally {
-        redis.disconnect();
+        await redis.close();
       }
       await deleteTopicsWithPrefix(kafkaBrokers, topicPrefix).catch(() => undefined);
     },

@@ -5,12 +5,19 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
  * handle-value.schema.ts (one compiled validator for PUT, batch and gRPC), not by decorators here.
  */
 
+/** Index of the administrative value naming the owner, as in the Handle System: the server writes it. */
+export const ADMIN_INDEX = 100;
+
 export const VALUE_FORMATS = ['string', 'base64', 'hex', 'admin', 'vlist', 'site', 'key'] as const;
 export type ValueFormat = (typeof VALUE_FORMATS)[number];
 
 export class HandleValueDataDto {
   @ApiProperty({ enum: VALUE_FORMATS }) format!: ValueFormat;
-  @ApiProperty({ description: 'A string for format "string", "base64" and "hex"; an object for the structured formats; never null' })
+  @ApiProperty({
+    description:
+      'A string for "string"; hex digit pairs for "hex"; padded base64 for "base64" and "key"; ' +
+      '{handle, index, permissions: 12 of 0/1} for "admin"; a list of {handle, index} for "vlist"; an object for "site"',
+  })
   value!: unknown;
 }
 
@@ -33,7 +40,7 @@ export class HandleValueDto {
 /** The template an identifier's values must follow: a kind and, optionally, a version (default: latest). */
 export class TemplateRefDto {
   @ApiProperty({ example: 'device', pattern: '^[a-z][a-z0-9-]{0,39}$' }) kind!: string;
-  @ApiPropertyOptional({ minimum: 1 }) version?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 2147483647 }) version?: number;
 }
 
 export class HandleRecordDto {

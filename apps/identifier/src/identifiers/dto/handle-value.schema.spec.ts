@@ -19,7 +19,7 @@ describe('Handle value rules (one schema for PUT, batch and gRPC)', () => {
     const value = {
       index: 2,
       type: 'EQUIPMENT.SERIAL:v1/a_b-c',
-      data: { format: 'admin', value: { any: 'object' } },
+      data: { format: 'hex', value: '0a1B' },
       ttl: 0,
       timestamp: '2026-01-01T00:00:00Z',
       access: 'granted',
@@ -48,7 +48,7 @@ describe('Handle value rules (one schema for PUT, batch and gRPC)', () => {
       { ...url, data: { format: 'jpeg', value: 'x' } },
       'values.0.data.format: must be equal to one of the allowed values',
     ],
-    ['a null value', { ...url, data: { format: 'string', value: null } }, 'values.0.data.value: must NOT be valid'],
+    ['a null value', { ...url, data: { format: 'string', value: null } }, 'values.0.data.value: must be string'],
     ['a missing value', { ...url, data: { format: 'string' } }, 'values.0.data.value: is required'],
     ['an unknown field', { ...url, colour: 'red' }, 'values.0.colour: is not a known field'],
     ['a negative ttl', { ...url, ttl: -1 }, 'values.0.ttl: must be >= 0'],
@@ -66,6 +66,69 @@ describe('Handle value rules (one schema for PUT, batch and gRPC)', () => {
   ])('rejects %s', (_name, value, expected) => {
     expect(fieldsOf(() => handleRecordSchema.check({ values: [value] }))).toEqual([expected]);
     expect(fieldsOf(() => handleValuesSchema.check([value], 'values'))).toEqual([expected]);
+  });
+
+  const admin = (value: unknown) => ({ index: 2, type: 'HS_ADMIN', data: { format: 'admin', value } });
+  const adminRef = { handle: '0.NA/88.100.1000', index: 200, permissions: '111111111111' };
+
+  it('accepts each format in its Handle REST API representation', () => {
+    const accepted = [
+      { ...url, data: { format: 'hex', value: '' } },
+      { ...url, data: { format: 'hex', value: 'DEADbeef' } },
+      { ...url, data: { format: 'base64', value: 'aGk=' } },
+      { ...url, data: { format: 'base64', value: 'aGlo' } },
+      { ...url, type: 'HS_PUBKEY', data: { format: 'key', value: 'AAAAB3NzaC1yc2E=' } },
+      admin(adminRef),
+      { ...url, type: 'HS_VLIST', data: { format: 'vlist', value: [{ handle: '88.100.1000/ADMINS', index: 300 }] } },
+      { ...url, type: 'HS_SITE', data: { format: 'site', value: { version: 1, servers: [] } } },
+    ];
+    for (const value of accepted) expect(fieldsOf(() => handleRecordSchema.check({ values: [value] }))).toEqual([]);
+  });
+
+  it("leaves index 100 unchecked: it is the server's own HS_ADMIN, dropped from what a client sends", () => {
+    const echoed = { ...admin({ ...adminRef, tenantId: '6f1c2b8e-0d7a-4c1e-9a55-0c2f3d4e5f60' }), index: 100 };
+    expect(fieldsOf(() => handleRecordSchema.check({ values: [echoed] }))).toEqual([]);
+  });
+
+  it.each([
+    [
+      'hex that is not hex',
+      { ...url, data: { format: 'hex', value: 'zz' } },
+      'values.0.data.value: must match pattern "^(?:[0-9A-Fa-f]{2})*$"',
+    ],
+    [
+      'hex of an odd length',
+      { ...url, data: { format: 'hex', value: 'abc' } },
+      'values.0.data.value: must match pattern "^(?:[0-9A-Fa-f]{2})*$"',
+    ],
+    [
+      'base64 that is not base64',
+      { ...url, data: { format: 'base64', value: '!!!' } },
+      'values.0.data.value: must match pattern "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"',
+    ],
+    [
+      'a key that is not base64',
+      { ...url, type: 'HS_PUBKEY', data: { format: 'key', value: 'not a key' } },
+      'values.0.data.value: must match pattern "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"',
+    ],
+    ['an admin value that is a plain string', admin('0.NA/88.100.1000'), 'values.0.data.value: must be object'],
+    [
+      'admin permissions that are not 12 flags',
+      admin({ ...adminRef, permissions: '1111' }),
+      'values.0.data.value.permissions: must match pattern "^[01]{12}$"',
+    ],
+    ['an admin value naming an owner', admin({ ...adminRef, tenantId: 'x' }), 'values.0.data.value.tenantId: is not a known field'],
+    ['an admin reference past int32', admin({ ...adminRef, index: 2 ** 31 }), 'values.0.data.value.index: must be <= 2147483647'],
+    [
+      'a value list entry without an index',
+      { ...url, type: 'HS_VLIST', data: { format: 'vlist', value: [{ handle: '88.100.1000/A' }] } },
+      'values.0.data.value.0.index: is required',
+    ],
+    ['a site that is a list', { ...url, type: 'HS_SITE', data: { format: 'site', value: [] } }, 'values.0.data.value: must be object'],
+    ['a template version past int32', null, 'template.version: must be <= 2147483647'],
+  ])('rejects %s', (_name, value, expected) => {
+    const body = value === null ? { template: { kind: 'pump', version: 2 ** 31 }, values: [url] } : { values: [value] };
+    expect(fieldsOf(() => handleRecordSchema.check(body))).toEqual([expected]);
   });
 
   it('bounds the number of values and batch items', () => {

@@ -93,6 +93,13 @@ export interface TenantProfileView {
   status: 'active' | 'suspended';
 }
 
+/** A park's view of its member: the profile, the quotas the park sets and the version a change carries. */
+export interface TenantMemberView extends Omit<TenantProfileView, 'view'> {
+  view: 'member';
+  quotas: { maxDevices: number; maxTelemetryPointsPerSecond: number };
+  version: number;
+}
+
 export interface TenantFullView extends Omit<TenantProfileView, 'view'> {
   view: 'full';
   path: string[];
@@ -103,4 +110,4 @@ export interface TenantFullView extends Omit<TenantProfileView, 'view'> {
   updatedAt: string;
 }
 
-export type TenantView = TenantProfileView | TenantFullView;
+export type TenantView = TenantProfileView | TenantMemberView | TenantFullView;
