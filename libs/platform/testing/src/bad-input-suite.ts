@@ -184,7 +184,7 @@ function judge(target: BadInputTarget, op: Operation, input: string, answer: Ans
   return undefined;
 }
 
-export type BadInputKind = 'nul' | 'surrogate' | 'depth' | 'size' | 'big-integer' | 'content-type' | 'cursor' | 'path';
+export type BadInputKind = 'nul' | 'surrogate' | 'depth' | 'size' | 'big-integer' | 'content-type' | 'paging' | 'path';
 
 /** Runs one kind of bad input over every REST route; returns what did not hold (empty when all did). */
 export async function runRestBadInput(target: BadInputTarget, kind: BadInputKind, ops?: Operation[]): Promise<BadInputFinding[]> {
@@ -290,7 +290,12 @@ export async function runRestBadInput(target: BadInputTarget, kind: BadInputKind
           await check(op, 'malformed JSON', send(urlOf(target, op), op.method, json, '{"a":'), [400]);
         }
         break;
-      case 'cursor':
+      case 'paging':
+        // Paging parameters: only decimal limits in range, only cursors as issued.
+        for (const limit of op.queryParams.includes('limit') ? ['0x10', '1e2', ' 7', '-1', '0', '201', '99999999999'] : []) {
+          const url = urlOf(target, op, undefined, `?limit=${encodeURIComponent(limit)}`);
+          await check(op, `limit ${JSON.stringify(limit)}`, send(url, op.method, json), [400]);
+        }
         if (op.queryParams.includes('cursor')) {
           const forged = [
             Buffer.from(JSON.stringify(['not-a-date', 'not-a-uuid'])).toString('base64url'),
@@ -396,7 +401,7 @@ function grpcCall(
   });
 }
 
-const REST_KINDS: BadInputKind[] = ['nul', 'surrogate', 'path', 'depth', 'size', 'big-integer', 'content-type', 'cursor'];
+const REST_KINDS: BadInputKind[] = ['nul', 'surrogate', 'path', 'depth', 'size', 'big-integer', 'content-type', 'paging'];
 
 /**
  * Defines the shared bad-input tests inside a service's e2e describe block. `target` is read when
