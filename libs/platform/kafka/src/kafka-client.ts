@@ -264,11 +264,6 @@ function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> 
   });
 }
 
-export async function waitForKafka(admin: Admin): Promise<void> {
-  await admin.connect();
-  await admin.describeCluster();
-}
-
 export function kafkaHealth(admin: Admin) {
   return {
     name: 'kafka',
