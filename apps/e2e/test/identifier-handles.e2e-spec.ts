@@ -89,6 +89,14 @@ describe('identifier node: onboarding, registration and access-controlled resolu
           timestamp: expect.any(String),
         },
         { index: 2, type: 'EMAIL', data: { format: 'string', value: 'maintenance@example.com' }, ttl: 3600, timestamp: expect.any(String) },
+        // Issue 8.3: the server's HS_ADMIN is public, in the Handle System's shape.
+        {
+          index: 100,
+          type: 'HS_ADMIN',
+          data: { format: 'admin', value: { handle: `0.NA/${prefixes.group}`, index: 200, permissions: '011111110011' } },
+          ttl: 86400,
+          timestamp: expect.any(String),
+        },
       ],
     });
     // Handle comparison folds ASCII case in the suffix.
@@ -96,9 +104,10 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     // Filters: by type, by index.
     expect((await get(`${handle}?type=EMAIL`)).body.values.map((v: { index: number }) => v.index)).toEqual([2]);
     expect((await get(`${handle}?index=1`)).body.values.map((v: { index: number }) => v.index)).toEqual([1]);
+    // Issue 8.6: "values not found" is an answer in resolution, HTTP 200 with no values.
     const none = await get(`${handle}?type=PHONE`);
-    expect(none.status).toBe(404);
-    expect(none.body.responseCode).toBe(200);
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual({ responseCode: 200, handle, values: [] });
   });
 
   it("refuses registration under another tenant's prefix; a group may use its subsidiary's", async () => {
@@ -113,7 +122,12 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     expect(byGroup.status).toBe(201);
     // The identifier belongs to the subsidiary, whose prefix it is under.
     const admin = await get(`${prefixes.sub}/VALVE-7?index=100`, 'sub');
-    expect(admin.body.values[0]).toMatchObject({ type: 'HS_ADMIN', data: { value: { tenantId: sub.id, handle: `0.NA/${prefixes.sub}` } } });
+    // Issue 8.3: its admin is the subsidiary's prefix record; no tenant id in the value.
+    expect(admin.body.values[0]).toMatchObject({
+      type: 'HS_ADMIN',
+      data: { value: { handle: `0.NA/${prefixes.sub}`, index: 200, permissions: '011111110011' } },
+    });
+    expect(admin.text).not.toContain(sub.id);
   });
 
   it('shows anonymous callers, the owner and a granted partner exactly what each may read', async () => {
@@ -128,16 +142,18 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       ).status,
     ).toBe(201);
     const indexes = async (who?: string) => (await get(handle, who)).body.values.map((v: { index: number }) => v.index);
-    expect(await indexes()).toEqual([1]);
+    // Issue 8.3: everyone who sees the record also sees its public HS_ADMIN (100).
+    expect(await indexes()).toEqual([1, 100]);
     expect(await indexes('group')).toEqual([1, 2, 3, 100]);
-    expect(await indexes('partner')).toEqual([1, 3]);
-    expect(await indexes('other')).toEqual([1]);
+    expect(await indexes('partner')).toEqual([1, 3, 100]);
+    expect(await indexes('other')).toEqual([1, 100]);
 
     // The same answer over gRPC.
     const viaGrpc = await grpc.resolve({ handle, types: [], indexes: [], authoritative: false }, tokens.partner);
     expect(viaGrpc.values.map((v) => [v.index, v.type, JSON.parse(v.valueJson)])).toEqual([
       [1, 'URL', 'https://example.com/b'],
       [3, 'QUALITY', 'A'],
+      [100, 'HS_ADMIN', { handle: `0.NA/${prefixes.group}`, index: 200, permissions: '011111110011' }],
     ]);
     const restValues = (await get(handle, 'partner')).body.values;
     expect(viaGrpc.values.map((v) => v.timestamp)).toEqual(restValues.map((v: { timestamp: string }) => v.timestamp));
@@ -234,7 +250,7 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     }));
     const bad = [
       { handle: `${prefixes.other}/NOT-MINE`, values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }] },
-      { handle: '88.100.bad/X', values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }] },
+      { handle: '88.100..bad/X', values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'x' } }] },
       { handle: items[0].handle, values: [{ index: 1, type: 'URL', data: { format: 'string', value: 'dup' } }] },
     ];
     const res = await postBatch('group', [...items, ...bad]);
@@ -259,7 +275,11 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       { handle: orphan, values: [{ index: 2, type: 'SERIAL', data: { format: 'string', value: 'fresh' } }] },
     ]);
     expect(revived.body).toMatchObject({ created: 1, failed: 0 });
-    expect((await get(orphan)).body.values).toEqual([expect.objectContaining({ index: 2, data: { format: 'string', value: 'fresh' } })]);
+    // The orphaned values are gone: the new value and the server's public HS_ADMIN remain.
+    expect((await get(orphan)).body.values).toEqual([
+      expect.objectContaining({ index: 2, data: { format: 'string', value: 'fresh' } }),
+      expect.objectContaining({ index: 100, type: 'HS_ADMIN' }),
+    ]);
 
     // Again: everything exists now.
     const again = await postBatch('group', items);
@@ -467,15 +487,22 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     expect(record.status).toBe(200);
     expect(record.body.values).toEqual([
       expect.objectContaining({ index: 1, type: 'IIP_PREFIX_KIND', data: { format: 'string', value: 'enterprise' } }),
+      // Issue 8.3: the prefix record's HS_ADMIN is public too, without the owner's tenant id.
+      expect.objectContaining({
+        index: 100,
+        type: 'HS_ADMIN',
+        data: { format: 'admin', value: { handle: `0.NA/${prefixes.group}`, index: 200, permissions: '011111110011' } },
+      }),
     ]);
+    // Issue 8.6: 301 is HTTP 400, as the Handle REST API documents.
     const elsewhere = await get('88.999.1/THING');
-    expect(elsewhere.status).toBe(404);
+    expect(elsewhere.status).toBe(400);
     expect(elsewhere.body.responseCode).toBe(301);
   });
 
   it.each([
     ['a handle without a suffix', 400, 102, () => get('88.100.1000')],
-    ['a prefix with letters', 400, 102, () => get('88.abc/X')],
+    ['a prefix with a non-ASCII letter', 400, 102, () => get('88.%C3%84/X')],
     ['undecodable UTF-8 in the handle', 400, 102, () => get('88.100/%FF%FE')],
     ['an overlong suffix', 400, 102, () => get(`88.100/${'x'.repeat(1100)}`)],
     ['a control character', 400, 102, () => get('88.100/A%00B')],

@@ -221,15 +221,17 @@ describe('identifier node: hardened against other tenants and bad input', () => 
       const written = await put('a', handle, [url('x'), adminOf(`0.NA/${prefixes.a}`), { ...adminOf(`0.NA/${prefixes.b}`), index: 100 }]);
       expect(written.status).toBe(201);
       const anonymous = await get(handle);
+      // Issue 8.3: the server's HS_ADMIN at 100 is public too.
       expect(anonymous.body.values.map((v: { index: number; type: string }) => [v.index, v.type])).toEqual([
         [1, 'URL'],
         [2, 'HS_ADMIN'],
+        [100, 'HS_ADMIN'],
       ]);
       const asOwner = await get(`${handle}?index=100`, 'a');
       expect(asOwner.body.values).toEqual([
         expect.objectContaining({
           type: 'HS_ADMIN',
-          data: { format: 'admin', value: expect.objectContaining({ handle: `0.NA/${prefixes.a}`, tenantId: a.id }) },
+          data: { format: 'admin', value: { handle: `0.NA/${prefixes.a}`, index: 200, permissions: '011111110011' } },
         }),
       ]);
     });
@@ -246,8 +248,8 @@ describe('identifier node: hardened against other tenants and bad input', () => 
       expect((await put('a', `${prefixes.a}/KEYED-1`, [url('x'), { ...seckey, access: 'public' }])).status).toBe(400);
       expect((await put('a', `${prefixes.a}/KEYED-1`, [url('x'), seckey])).status).toBe(201);
       const types = async (who?: string) => (await get(`${prefixes.a}/KEYED-1`, who)).body.values.map((v: { type: string }) => v.type);
-      expect(await types()).toEqual(['URL']);
-      expect(await types('b')).toEqual(['URL']);
+      expect(await types()).toEqual(['URL', 'HS_ADMIN']);
+      expect(await types('b')).toEqual(['URL', 'HS_ADMIN']);
       expect(await types('a')).toEqual(['URL', 'HS_SECKEY', 'HS_ADMIN']);
       const found = await request(node.httpUrl).get('/v1/identifiers/reverse?type=HS_SECKEY&value=s3cret');
       expect(found.body.items).toEqual([]);
@@ -385,7 +387,7 @@ describe('identifier node: hardened against other tenants and bad input', () => 
     expect(anonymous.headers['content-type']).toMatch(PROBLEM_JSON);
     expect(anonymous.body.responseCode).toBeUndefined();
 
-    const handleApi = await get('88.abc/X');
+    const handleApi = await get('88..100/X');
     expect(handleApi.status).toBe(400);
     expect(handleApi.headers['content-type']).toMatch(HANDLE_JSON);
     expect(handleApi.body.responseCode).toBe(102);

@@ -76,7 +76,15 @@ describe('recursive resolution across two identifier nodes', () => {
     expect(first.body).toMatchObject({
       responseCode: 1,
       handle: '88.200/REMOTE-1',
-      values: [{ index: 1, data: { value: 'https://node-b.example/remote-1' } }],
+      // Issue 8.3: B's public HS_ADMIN comes along.
+      values: [
+        { index: 1, data: { value: 'https://node-b.example/remote-1' } },
+        {
+          index: 100,
+          type: 'HS_ADMIN',
+          data: { format: 'admin', value: { handle: '0.NA/88.200', index: 200, permissions: '011111110011' } },
+        },
+      ],
     });
     expect(first.headers['x-iip-resolution-source']).toBe('remote');
     const again = await atA('88.200/REMOTE-1');

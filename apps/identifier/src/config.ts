@@ -1,17 +1,18 @@
 import { z } from 'zod';
 import { EnvSource, loadConfig, platformEnvSchema, port, positiveInt } from '@iip/platform-config';
-import { isHandleSyntaxError, parsePrefix } from './handles/handle-syntax';
+import { canonicalPrefix, isHandleSyntaxError, parsePrefix } from './handles/handle-syntax';
 
 export const identifierEnvSchema = {
   ...platformEnvSchema,
   IDENTIFIER_HOST: z.string().default('0.0.0.0'),
   IDENTIFIER_HTTP_PORT: port(3200),
   IDENTIFIER_GRPC_PORT: port(50200),
-  /** The prefix this node hosts (a secondary node such as 88.100); enterprise prefixes are allocated under it. */
+  /** The prefix this node hosts (a secondary node such as 88.100); enterprise prefixes (digits) are allocated under it. Kept in canonical case. */
   IDENTIFIER_NODE_PREFIX: z
     .string()
-    .refine((v) => !isHandleSyntaxError(parsePrefix(v)), 'must be a prefix: digits separated by dots, e.g. 88.100')
-    .default('88.100'),
+    .default('88.100')
+    .refine((v) => !isHandleSyntaxError(parsePrefix(v)), 'must be a Handle prefix: segments separated by dots, e.g. 88.100 or 21.T14999')
+    .transform(canonicalPrefix),
   /** A top-level node also holds the delegations of the secondary nodes under it. */
   IDENTIFIER_NODE_ROLE: z.enum(['secondary', 'top-level']).default('secondary'),
   /** First number handed out for enterprise prefixes (88.100.<n>). */

@@ -58,8 +58,9 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
         grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.identifier], packages: [ProtoPackages.identifier] },
         jsonLimit: config.IDENTIFIER_JSON_LIMIT,
         fastPath: resolutionFastPath(app.get(ResolutionService), runtime.logger, runtime.metrics),
-        // Handle clients read `responseCode` on every /api/handles error, body-parsing ones included.
-        errorShapes: [{ pathPrefix: '/api/handles', send: (req, res, err) => sendHandleError(res, req, err, runtime.logger) }],
+        // Handle clients read `responseCode` on every /api/ error, body-parsing ones included
+        // (routes no controller serves are HandleApiFallbackController's).
+        errorShapes: [{ pathPrefix: '/api/', send: (req, res, err) => sendHandleError(res, req, err, runtime.logger) }],
         openApi: {
           title: 'IIP identifier',
           description: 'Handle-compatible identifier resolution (GET/PUT/DELETE /api/handles/{handle}), prefixes and registration.',

@@ -6,6 +6,8 @@ export enum IdentifierErrorCode {
   HANDLE_ALREADY_EXISTS = 'HANDLE_ALREADY_EXISTS',
   INVALID_HANDLE = 'INVALID_HANDLE',
   VALUES_NOT_FOUND = 'VALUES_NOT_FOUND',
+  /** A value at an index the client asked to add without overwriting (Handle API `?index=…&overwrite=false`). */
+  VALUE_ALREADY_EXISTS = 'VALUE_ALREADY_EXISTS',
   INVALID_VALUE = 'INVALID_VALUE',
   /** A reserved value (HS_ADMIN, HS_VLIST, node-level types) the caller may not write. */
   VALUE_NOT_PERMITTED = 'VALUE_NOT_PERMITTED',
@@ -51,6 +53,8 @@ export function identifierHandleCode(code: IdentifierErrorCode): number {
       return HandleResponseCode.INVALID_HANDLE;
     case IdentifierErrorCode.VALUES_NOT_FOUND:
       return HandleResponseCode.VALUES_NOT_FOUND;
+    case IdentifierErrorCode.VALUE_ALREADY_EXISTS:
+      return HandleResponseCode.VALUE_ALREADY_EXISTS;
     case IdentifierErrorCode.INVALID_VALUE:
       return HandleResponseCode.INVALID_VALUE;
     case IdentifierErrorCode.SERVER_NOT_RESPONSIBLE:
@@ -76,11 +80,14 @@ export function identifierHandleCode(code: IdentifierErrorCode): number {
 export function identifierHttpStatus(code: IdentifierErrorCode): number {
   switch (code) {
     case IdentifierErrorCode.HANDLE_NOT_FOUND:
-    case IdentifierErrorCode.VALUES_NOT_FOUND:
-    case IdentifierErrorCode.SERVER_NOT_RESPONSIBLE:
     case IdentifierErrorCode.PREFIX_NOT_FOUND:
       return 404;
+    // The Handle REST API: 301 and (outside resolution, where it is an answer with HTTP 200) 200 are 400 Bad Request.
+    case IdentifierErrorCode.VALUES_NOT_FOUND:
+    case IdentifierErrorCode.SERVER_NOT_RESPONSIBLE:
+      return 400;
     case IdentifierErrorCode.HANDLE_ALREADY_EXISTS:
+    case IdentifierErrorCode.VALUE_ALREADY_EXISTS:
     case IdentifierErrorCode.PREFIX_ALREADY_EXISTS:
     case IdentifierErrorCode.VERSION_CONFLICT:
       return 409;
@@ -112,6 +119,7 @@ export function identifierGrpcStatus(code: IdentifierErrorCode): GrpcStatus {
     case IdentifierErrorCode.PREFIX_NOT_FOUND:
       return GrpcStatus.NOT_FOUND;
     case IdentifierErrorCode.HANDLE_ALREADY_EXISTS:
+    case IdentifierErrorCode.VALUE_ALREADY_EXISTS:
     case IdentifierErrorCode.PREFIX_ALREADY_EXISTS:
       return GrpcStatus.ALREADY_EXISTS;
     case IdentifierErrorCode.INVALID_HANDLE:
@@ -149,6 +157,7 @@ export function identifierKafkaDisposition(code: IdentifierErrorCode): KafkaDisp
     case IdentifierErrorCode.HANDLE_ALREADY_EXISTS:
     case IdentifierErrorCode.INVALID_HANDLE:
     case IdentifierErrorCode.VALUES_NOT_FOUND:
+    case IdentifierErrorCode.VALUE_ALREADY_EXISTS:
     case IdentifierErrorCode.INVALID_VALUE:
     case IdentifierErrorCode.SERVER_NOT_RESPONSIBLE:
     case IdentifierErrorCode.AUTHENTICATION_NEEDED:

@@ -17,6 +17,7 @@ import { PrefixesController } from './prefixes/prefixes.controller';
 import { IDENTIFIER_DATA_SOURCE, PrefixesRepository } from './prefixes/prefixes.repository';
 import { NODE_SETTINGS, NodeSettings, PrefixesService } from './prefixes/prefixes.service';
 import { HandleApiErrorFilter } from './resolution/handle-api.filter';
+import { HandleApiFallbackController } from './resolution/handle-api-fallback.controller';
 import { HandlesController } from './resolution/handles.controller';
 import { IdentifierGrpcController } from './resolution/identifier.grpc-controller';
 import { ResolutionService } from './resolution/resolution.service';
@@ -62,7 +63,8 @@ export class TemplatesModule {}
 
 @Module({
   imports: [PrefixesModule, TemplatesModule],
-  controllers: [HandlesController, IdentifierGrpcController, IdentifiersController, StatisticsController],
+  // The fallback last: it answers only what no route before it matched under /api/.
+  controllers: [HandlesController, IdentifierGrpcController, IdentifiersController, StatisticsController, HandleApiFallbackController],
   providers: [
     IdentifiersRepository,
     IdentifiersService,

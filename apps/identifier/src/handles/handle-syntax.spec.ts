@@ -8,6 +8,8 @@ import {
   MAX_PREFIX_SEGMENTS,
   MAX_SUFFIX_LENGTH,
   ParsedHandle,
+  canonicalPrefix,
+  enterpriseAllocationProblem,
   foldAsciiCase,
   isHandleSyntaxError,
   isUnderPrefix,
@@ -68,6 +70,17 @@ describe('parseHandle: valid handles', () => {
     ['88.100/\u212A', '88.100', 'K', '88.100/k'], // KELVIN SIGN is canonically K: NFC first, then ASCII folding
     ['88.100/e\u0301', '88.100', '\u00E9', '88.100/\u00E9'],
     ['88.100/a\u200Db', '88.100', 'a\u200Db', '88.100/a\u200Db'], // ZWJ is a format character, not a control
+    // Prefixes of the whole Handle System (RFC 3651 §2.1), their ASCII letters upper-cased as HANDLE.NET does.
+    ['21.T14999/ABC', '21.T14999', 'ABC', '21.T14999/abc'],
+    ['21.t14999/ABC', '21.T14999', 'ABC', '21.T14999/abc'],
+    ['11500/7', '11500', '7', '11500/7'],
+    ['10.1045/april2006-paskin', '10.1045', 'april2006-paskin', '10.1045/april2006-paskin'],
+    ['ncstrl.vatech_cs/tr-93-35', 'NCSTRL.VATECH_CS', 'tr-93-35', 'NCSTRL.VATECH_CS/tr-93-35'], // RFC 3650's own example
+    ['abc/x', 'ABC', 'x', 'ABC/x'],
+    ['88.abc.1/x', '88.ABC.1', 'x', '88.ABC.1/x'],
+    ['-88/x', '-88', 'x', '-88/x'],
+    ['a-b_c.1/x', 'A-B_C.1', 'x', 'A-B_C.1/x'],
+    ['0.na.1/x', '0.NA.1', 'x', '0.NA.1/x'], // only 0.NA itself is the prefix-record namespace
   ])('%j', (input, prefix, suffix, key) => {
     expect(parsed(input)).toEqual({ prefix, suffix, handle: `${prefix}/${suffix}`, key });
   });
@@ -84,12 +97,29 @@ describe('parseHandle: invalid handles', () => {
     ['empty segment', '88..1/x', 'INVALID_PREFIX'],
     ['leading dot', '.88/x', 'INVALID_PREFIX'],
     ['trailing dot', '88./x', 'INVALID_PREFIX'],
-    ['letters in prefix', 'abc/x', 'INVALID_PREFIX'],
-    ['letter segment', '88.abc.1/x', 'INVALID_PREFIX'],
+    ['empty segment in a world prefix', '21..T14999/x', 'INVALID_PREFIX'],
+    ['trailing dot in a world prefix', '21.T14999./x', 'INVALID_PREFIX'],
+    ['leading dot in a world prefix', '.21.T14999/x', 'INVALID_PREFIX'],
     ['fullwidth digits', '８８.100/x', 'INVALID_PREFIX'],
     ['Arabic-Indic digits', '٨٨.100/x', 'INVALID_PREFIX'],
-    ['sign in prefix', '-88/x', 'INVALID_PREFIX'],
+    ['non-ASCII letter', '21.Ä14999/x', 'INVALID_PREFIX'],
+    ['fullwidth letter', '21.Ｔ14999/x', 'INVALID_PREFIX'],
+    ['Kelvin sign (folds to K elsewhere)', '21.\u212A1/x', 'INVALID_PREFIX'],
+    ['dotless i', '21.\u01311/x', 'INVALID_PREFIX'],
+    ['Chinese prefix', '工业.1/x', 'INVALID_PREFIX'],
     ['space before /', '88.100 /x', 'INVALID_PREFIX'],
+    ['a URL is not a handle', 'http://example.com', 'INVALID_PREFIX'],
+    ['an admin reference is not a handle', '300:0.NA/88.100', 'INVALID_PREFIX'],
+    ['percent in a prefix', '21.T%31/x', 'INVALID_PREFIX'],
+    ['other punctuation in a prefix', '21.T~1/x', 'INVALID_PREFIX'],
+    ['at sign in a prefix', 'a@b/x', 'INVALID_PREFIX'],
+    ['space inside a prefix', '21.T 14999/x', 'INVALID_PREFIX'],
+    ['no-break space inside a prefix', '21.T\u00A014999/x', 'INVALID_PREFIX'],
+    ['ideographic space inside a prefix', '21.T\u300014999/x', 'INVALID_PREFIX'],
+    ['tab inside a prefix', '21.T\t14999/x', 'INVALID_CHARACTER'],
+    ['DEL inside a prefix', '21.T\u007F14999/x', 'INVALID_CHARACTER'],
+    ['C1 control inside a prefix', '21.T\u008514999/x', 'INVALID_CHARACTER'],
+    ['world prefix segment too long', `21.${'T'.repeat(MAX_PREFIX_SEGMENT_LENGTH + 1)}/x`, 'PREFIX_TOO_LONG'],
     ['prefix record is not a handle', '0.NA/88.100', 'INVALID_PREFIX'],
     ['prefix record, lower case', '0.na/88.100', 'INVALID_PREFIX'],
     ['prefix over the limit', `${prefixOfLength(MAX_PREFIX_LENGTH + 1)}/x`, 'PREFIX_TOO_LONG'],
@@ -179,6 +209,15 @@ describe('parseHandle: case, normalisation and comparison', () => {
     expect(parsed('88.100/A\u030A').key).not.toBe(parsed('88.100/a\u030A').key);
   });
 
+  it('folds the ASCII case of a world prefix: 21.t14999/abc and 21.T14999/ABC are one handle', () => {
+    const lower = parsed('21.t14999/abc');
+    const upper = parsed('21.T14999/ABC');
+    expect(lower.key).toBe(upper.key);
+    expect([lower.prefix, upper.prefix]).toEqual(['21.T14999', '21.T14999']);
+    expect([lower.handle, upper.handle]).toEqual(['21.T14999/abc', '21.T14999/ABC']);
+    expect(parsed('21.T14999/x').key).not.toBe(parsed('21.T14998/x').key);
+  });
+
   it('treats prefix segments as strings: leading zeros are significant', () => {
     expect(parsed('88.101.0042/x').key).not.toBe(parsed('88.101.42/x').key);
   });
@@ -265,7 +304,8 @@ describe('parseHandle: messages', () => {
   });
 
   it('names the offending prefix character', () => {
-    expect(rejected('88.1a/x').message).toContain("character 5 is 'a' (U+0061)");
+    expect(rejected('88.1ä/x').message).toContain('character 5 is U+00E4');
+    expect(rejected('21.T 1/x').message).toContain('character 5 is U+0020 (spaces are not allowed in a prefix)');
   });
 
   it('points a prefix record at prefix resolution, and explains a bad one', () => {
@@ -278,7 +318,7 @@ describe('parseHandle: messages', () => {
   });
 
   it('cuts long input in messages', () => {
-    const error = rejected(`88.${'1'.repeat(30)}x${'2'.repeat(100)}/y`);
+    const error = rejected(`88.${'1'.repeat(30)}ä${'2'.repeat(100)}/y`);
     expect(error.problem).toBe('INVALID_PREFIX');
     expect(error.message).toContain('…');
     expect(error.message).not.toContain('2'.repeat(50));
@@ -286,8 +326,27 @@ describe('parseHandle: messages', () => {
 });
 
 describe('parsePrefix', () => {
-  it.each(['88', '88.100', '88.100.1234', '88.101.0042', '0', '20.500.12345'])('accepts %s unchanged', (prefix) => {
-    expect(parsePrefix(prefix)).toBe(prefix);
+  it.each(['88', '88.100', '88.100.1234', '88.101.0042', '0', '20.500.12345', '21.T14999', '11500', '10.1045', 'NCSTRL.VATECH_CS'])(
+    'accepts %s unchanged',
+    (prefix) => {
+      expect(parsePrefix(prefix)).toBe(prefix);
+    },
+  );
+
+  it.each([
+    ['21.t14999', '21.T14999'],
+    ['ncstrl.vatech_cs', 'NCSTRL.VATECH_CS'],
+    ['20.500.abc', '20.500.ABC'],
+  ])('accepts %s in canonical case %s', (input, canonical) => {
+    expect(parsePrefix(input)).toBe(canonical);
+  });
+
+  it('accepts a world prefix of exactly the maximum length and refuses one more character', () => {
+    const longest = Array(4).fill('T'.repeat(MAX_PREFIX_SEGMENT_LENGTH)).join('.').slice(0, MAX_PREFIX_LENGTH);
+    expect(longest).toHaveLength(MAX_PREFIX_LENGTH);
+    expect(parsePrefix(longest)).toBe(longest);
+    const over = parsePrefix(`${longest}T`);
+    expect(isHandleSyntaxError(over) && over.problem).toBe('PREFIX_TOO_LONG');
   });
 
   it.each<[string, HandleSyntaxProblem]>([
@@ -295,9 +354,18 @@ describe('parsePrefix', () => {
     ['88..100', 'INVALID_PREFIX'],
     ['.88', 'INVALID_PREFIX'],
     ['88.', 'INVALID_PREFIX'],
-    ['88.abc', 'INVALID_PREFIX'],
+    ['88.ä', 'INVALID_PREFIX'],
+    ['21..T14999', 'INVALID_PREFIX'],
+    ['21.T14999.', 'INVALID_PREFIX'],
+    ['21.T 14999', 'INVALID_PREFIX'],
+    ['21.T14999 ', 'SURROUNDING_WHITESPACE'],
+    ['21.T\u000014999', 'INVALID_CHARACTER'],
+    ['21.T\u202E14999', 'INVALID_CHARACTER'],
+    ['21.Ｔ14999', 'INVALID_PREFIX'],
     ['88.100/x', 'INVALID_PREFIX'],
     ['0.NA/88.100', 'INVALID_PREFIX'],
+    ['0.NA', 'INVALID_PREFIX'],
+    ['0.na', 'INVALID_PREFIX'],
     [' 88.100', 'SURROUNDING_WHITESPACE'],
     ['88.100\n', 'INVALID_CHARACTER'],
     ['88.\uFFFD', 'INVALID_CHARACTER'],
@@ -320,16 +388,33 @@ describe('prefix records', () => {
     ['0.na/88.100', '88.100'],
     ['0.Na/88', '88'],
     ['0.NA/88.101.0042', '88.101.0042'],
+    ['0.NA/21.T14999', '21.T14999'],
+    ['0.na/21.t14999', '21.T14999'],
+    ['0.NA/20.500.12345', '20.500.12345'],
+    ['0.NA/11500', '11500'],
+    ['0.NA/abc', 'ABC'],
   ])('parsePrefixRecord(%j) is %j', (input, prefix) => {
     expect(parsePrefixRecord(input)).toBe(prefix);
   });
 
-  it.each(['0.NA/', '0.NA', '0.NA/abc', '0.NA/88..1', '0.NA/88.100/x', '88.100/x', ' 0.NA/88', '0.NAX/88', '1.NA/88', '0.NA/ 88', ''])(
-    'parsePrefixRecord(%j) is undefined',
-    (input) => {
-      expect(parsePrefixRecord(input)).toBeUndefined();
-    },
-  );
+  it.each([
+    '0.NA/',
+    '0.NA',
+    '0.NA/a b',
+    '0.NA/21.Ä1',
+    '0.NA/21.T14999.',
+    '0.NA/0.NA',
+    '0.NA/88..1',
+    '0.NA/88.100/x',
+    '88.100/x',
+    ' 0.NA/88',
+    '0.NAX/88',
+    '1.NA/88',
+    '0.NA/ 88',
+    '',
+  ])('parsePrefixRecord(%j) is undefined', (input) => {
+    expect(parsePrefixRecord(input)).toBeUndefined();
+  });
 
   it('returns undefined for non-string input instead of throwing', () => {
     for (const value of [undefined, null, 42]) expect(parsePrefixRecord(value as unknown as string)).toBeUndefined();
@@ -342,7 +427,13 @@ describe('prefix records', () => {
 
   it('refuses to build a record for something that is not a prefix', () => {
     expect(() => prefixRecordHandle('88..1')).toThrow(/empty segment/);
-    expect(() => prefixRecordHandle('abc')).toThrow(/digits/);
+    expect(() => prefixRecordHandle('a b')).toThrow(/spaces are not allowed/);
+  });
+
+  it('builds the record of a world prefix in canonical case', () => {
+    expect(prefixRecordHandle('21.t14999')).toBe('0.NA/21.T14999');
+    expect(parseHandle('0.NA/21.T14999')).toMatchObject({ problem: 'INVALID_PREFIX' });
+    expect(rejected('0.NA/21.T14999').message).toContain('resolve it as a prefix');
   });
 });
 
@@ -356,6 +447,13 @@ describe('prefix hierarchy', () => {
     ['88', '88.100', false],
     ['88.200.1', '88.100', false],
     ['88.100', '', false],
+    ['21.T14999.1', '21.T14999', true],
+    ['21.t14999.1', '21.T14999', true],
+    ['21.T14999', '21.t14999', true],
+    ['21.T149990', '21.T14999', false],
+    ['21.T14999', '21', true],
+    ['20.500.12345', '20.500', true],
+    ['20.5001', '20.500', false],
   ])('isUnderPrefix(%j, %j) is %s', (prefix, ancestor, expected) => {
     expect(isUnderPrefix(prefix, ancestor)).toBe(expected);
   });
@@ -364,12 +462,58 @@ describe('prefix hierarchy', () => {
     ['88.100.1234', ['88.100.1234', '88.100', '88']],
     ['88', ['88']],
     ['20.500.12345.6', ['20.500.12345.6', '20.500.12345', '20.500', '20']],
+    ['21.t14999.ab', ['21.T14999.AB', '21.T14999', '21']],
+    ['11500', ['11500']],
   ])('parentPrefixes(%j)', (prefix, expected) => {
     expect(parentPrefixes(prefix)).toEqual(expected);
   });
 
   it('lists only ancestors the prefix is under', () => {
     for (const parent of parentPrefixes('88.100.1234.5')) expect(isUnderPrefix('88.100.1234.5', parent)).toBe(true);
+  });
+});
+
+describe('canonical prefix case', () => {
+  it('upper-cases ASCII a-z only, and returns the same string when there is nothing to change', () => {
+    expect(canonicalPrefix('21.t14999')).toBe('21.T14999');
+    expect(canonicalPrefix('ab_c-d')).toBe('AB_C-D');
+    const digits = '88.100.1234';
+    expect(canonicalPrefix(digits)).toBe(digits);
+  });
+
+  it('gives every spelling of a world prefix the same key, parents and record handle', () => {
+    const spellings = ['21.T14999/abc', '21.t14999/ABC', '21.T14999/Abc'].map(parsed);
+    expect(new Set(spellings.map((h) => h.key)).size).toBe(1);
+    expect(new Set(spellings.map((h) => parentPrefixes(h.prefix).join(','))).size).toBe(1);
+    expect(prefixRecordHandle(parsed('21.t14999/x').prefix)).toBe('0.NA/21.T14999');
+  });
+});
+
+describe('enterpriseAllocationProblem: this node allocates digits only', () => {
+  it.each([
+    ['88.100.1234', '88.100'],
+    ['88.100.0042', '88.100'],
+    ['88.100.1234.7', '88.100'],
+    ['21.T14999.1', '21.T14999'], // a node hosting a world prefix still numbers what it allocates
+    ['21.T14999.1', '21.t14999'],
+  ])('allows %s under %s', (prefix, node) => {
+    expect(enterpriseAllocationProblem(prefix, node)).toBeUndefined();
+  });
+
+  it.each<[string, string, string]>([
+    ['21.T1', '88.100', 'NOT_UNDER_NODE_PREFIX'],
+    ['88.100', '88.100', 'NOT_UNDER_NODE_PREFIX'],
+    ['88.1001', '88.100', 'NOT_UNDER_NODE_PREFIX'],
+    ['88.200.1', '88.100', 'NOT_UNDER_NODE_PREFIX'],
+    ['88.100.T1', '88.100', 'NOT_NUMERIC'],
+    ['88.100.t1', '88.100', 'NOT_NUMERIC'],
+    ['88.100.1.A', '88.100', 'NOT_NUMERIC'],
+    ['88.100.1-2', '88.100', 'NOT_NUMERIC'],
+    ['21.T14999.X', '21.T14999', 'NOT_NUMERIC'],
+  ])('refuses %s under %s: %s', (prefix, node, reason) => {
+    const problem = enterpriseAllocationProblem(prefix, node);
+    expect(problem?.reason).toBe(reason);
+    expect(problem?.message).toContain(reason === 'NOT_NUMERIC' ? 'numeric prefixes only' : 'under');
   });
 });
 

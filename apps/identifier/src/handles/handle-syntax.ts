@@ -3,15 +3,22 @@
  * (RFC 3650/3651, the HANDLE.NET technical manual §1.1) and China's industrial internet
  * identifiers (`88.<industry>.<enterprise>/<suffix>`). Pure functions, no I/O.
  *
- * The rules and the reason for each are in apps/identifier/HANDLE_SYNTAX.md.
+ * The rules and the reason for each are in the README, section "Handle syntax".
  * Percent-decoding is the HTTP layer's job; everything here works on decoded text.
+ *
+ * Prefixes are those of the whole Handle System, not only the national 88.x.y: RFC 3651 §2.1 lets a
+ * naming-authority segment hold any printable character but '.' and '/' (we take ASCII letters,
+ * digits, '-' and '_', see isPrefixCharacter), and HANDLE.NET compares
+ * prefixes ignoring ASCII case, upper-casing them (hdllib Util.upperCasePrefix / getZeroNAHandle).
+ * So this node can resolve, delegate to and cache `21.T14999`, `20.500.12345` or `11500`; what it
+ * allocates itself stays digits ({@link enterpriseAllocationProblem}).
  */
 
 /** Longest prefix, in characters (ASCII only, so also bytes). The national SNMS API takes enterprise prefixes of up to 64. */
 export const MAX_PREFIX_LENGTH = 64;
 /** Most dot-separated segments in a prefix (the national system uses 3: 88 / industry or region / enterprise). */
 export const MAX_PREFIX_SEGMENTS = 16;
-/** Most digits in one prefix segment: 20 holds any unsigned 64-bit number, so any counter-allocated code fits. */
+/** Longest prefix segment: 20 digits hold any unsigned 64-bit number, so any counter-allocated code fits; world prefixes' segments are far shorter. */
 export const MAX_PREFIX_SEGMENT_LENGTH = 20;
 /**
  * Longest suffix, in UTF-8 bytes of its NFC form (not characters: storage, index entries, URLs
@@ -27,7 +34,7 @@ export const MAX_SUFFIX_LENGTH = 1024;
  */
 export const MAX_HANDLE_INPUT_LENGTH = 2 * (MAX_PREFIX_LENGTH + 1 + MAX_SUFFIX_LENGTH);
 
-/** Prefix of the handles that hold prefix records (`0.NA/88.100.1234`); "NA" is the Handle System's old "naming authority". */
+/** Prefix of the handles that hold prefix records (`0.NA/88.100.1234`); "NA" is the Handle System's old "naming authority". Not itself a prefix to resolve or delegate. */
 export const PREFIX_RECORD_PREFIX = '0.NA';
 
 export const HANDLE_SYNTAX_PROBLEMS = [
@@ -51,13 +58,13 @@ export interface HandleSyntaxError {
 }
 
 export interface ParsedHandle {
-  /** ASCII digit segments separated by '.', exactly as given (e.g. '88.100.1234'). */
+  /** Canonical prefix: as given with ASCII a–z upper-cased, as HANDLE.NET does ('21.t14999' → '21.T14999'; '88.100.1234' unchanged). */
   prefix: string;
   /** Unicode NFC, case preserved for display. */
   suffix: string;
-  /** `${prefix}/${suffix}` for display. */
+  /** `${prefix}/${suffix}` for display: canonical prefix, suffix in the client's case. */
   handle: string;
-  /** Lookup key: prefix + '/' + NFC suffix with ASCII A–Z folded to a–z (only ASCII, as the Handle System does). */
+  /** Lookup key: canonical prefix + '/' + NFC suffix with ASCII A–Z folded to a–z (only ASCII, as the Handle System does). */
   key: string;
 }
 
@@ -102,7 +109,7 @@ export function parseHandle(input: string): ParsedHandle | HandleSyntaxError {
   const prefix = input.slice(0, slash);
   const rawSuffix = input.slice(slash + 1);
 
-  if (prefix.toLowerCase() === PREFIX_RECORD_PREFIX.toLowerCase()) {
+  if (canonicalPrefix(prefix) === PREFIX_RECORD_PREFIX) {
     const inner = parsePrefix(rawSuffix);
     return fail(
       'INVALID_PREFIX',
@@ -113,9 +120,10 @@ export function parseHandle(input: string): ParsedHandle | HandleSyntaxError {
   }
   const prefixProblem = checkPrefix(prefix);
   if (prefixProblem) return prefixProblem;
+  const canonical = canonicalPrefix(prefix);
 
   if (rawSuffix === '') {
-    return fail('EMPTY_SUFFIX', `The suffix after '${prefix}/' is empty; a handle needs at least one character after the '/'.`);
+    return fail('EMPTY_SUFFIX', `The suffix after '${canonical}/' is empty; a handle needs at least one character after the '/'.`);
   }
   if (startsWithWhitespace(rawSuffix)) {
     return fail('SURROUNDING_WHITESPACE', 'The suffix starts with whitespace; remove it (spaces inside the suffix are allowed).');
@@ -128,13 +136,13 @@ export function parseHandle(input: string): ParsedHandle | HandleSyntaxError {
       `The suffix is ${bytes} bytes long in UTF-8; at most ${MAX_SUFFIX_LENGTH} are allowed (a Chinese character takes 3 bytes, an ASCII character 1).`,
     );
   }
-  return { prefix, suffix, handle: `${prefix}/${suffix}`, key: `${prefix}/${foldAsciiCase(suffix)}` };
+  return { prefix: canonical, suffix, handle: `${canonical}/${suffix}`, key: `${canonical}/${foldAsciiCase(suffix)}` };
 }
 
-/** Parses a bare prefix such as '88.100.1234'. Returns it unchanged when valid. */
+/** Parses a bare prefix such as '88.100.1234' or '21.T14999'. Returns it in canonical form (ASCII letters upper-cased) when valid. */
 export function parsePrefix(input: string): string | HandleSyntaxError {
   if (typeof input !== 'string' || input.trim() === '') {
-    return fail('EMPTY', 'No prefix was given; a prefix looks like 88.100.1234.');
+    return fail('EMPTY', 'No prefix was given; a prefix looks like 88.100.1234 or 21.T14999.');
   }
   if (input.length > MAX_PREFIX_LENGTH) {
     return fail('PREFIX_TOO_LONG', `The prefix is ${input.length} characters long; at most ${MAX_PREFIX_LENGTH} are allowed.`);
@@ -144,14 +152,14 @@ export function parsePrefix(input: string): string | HandleSyntaxError {
   if (startsWithWhitespace(input) || endsWithWhitespace(input)) {
     return fail('SURROUNDING_WHITESPACE', `The prefix ${startsWithWhitespace(input) ? 'starts' : 'ends'} with whitespace; remove it.`);
   }
-  return checkPrefix(input) ?? input;
+  return checkPrefix(input) ?? canonicalPrefix(input);
 }
 
-/** `0.NA/88.100.1234` (the '0.NA' in any case) → '88.100.1234'; anything else → undefined. */
+/** `0.NA/88.100.1234` (the '0.NA' in any case) → '88.100.1234', `0.na/21.t14999` → '21.T14999'; anything else → undefined. */
 export function parsePrefixRecord(input: string): string | undefined {
   if (typeof input !== 'string') return undefined;
   const head = PREFIX_RECORD_PREFIX.length + 1;
-  if (input.length <= head || input.slice(0, head).toLowerCase() !== `${PREFIX_RECORD_PREFIX.toLowerCase()}/`) return undefined;
+  if (input.length <= head || canonicalPrefix(input.slice(0, head)) !== `${PREFIX_RECORD_PREFIX}/`) return undefined;
   const prefix = parsePrefix(input.slice(head));
   return isHandleSyntaxError(prefix) ? undefined : prefix;
 }
@@ -163,20 +171,60 @@ export function prefixRecordHandle(prefix: string): string {
   return `${PREFIX_RECORD_PREFIX}/${parsed}`;
 }
 
-/** True when `prefix` is `ancestor` or derived from it segment-wise: '88.100.1234' is under '88.100', '88.1001' is not. */
+/**
+ * True when `prefix` is `ancestor` or derived from it segment-wise, ignoring ASCII case: '88.100.1234'
+ * is under '88.100', '21.t14999.1' under '21.T14999', '88.1001' not under '88.100'.
+ */
 export function isUnderPrefix(prefix: string, ancestor: string): boolean {
-  return prefix === ancestor || prefix.startsWith(`${ancestor}.`);
+  const p = canonicalPrefix(prefix);
+  const a = canonicalPrefix(ancestor);
+  return p === a || p.startsWith(`${a}.`);
 }
 
-/** '88.100.1234' → ['88.100.1234', '88.100', '88'], most specific first (the order to look delegations up in). */
+/** '88.100.1234' → ['88.100.1234', '88.100', '88'], most specific first (the order to look delegations up in); canonical case. */
 export function parentPrefixes(prefix: string): string[] {
+  const canonical = canonicalPrefix(prefix);
   const result: string[] = [];
-  let end = prefix.length;
+  let end = canonical.length;
   while (end > 0) {
-    result.push(prefix.slice(0, end));
-    end = prefix.lastIndexOf('.', end - 1);
+    result.push(canonical.slice(0, end));
+    end = canonical.lastIndexOf('.', end - 1);
   }
   return result;
+}
+
+/** ASCII a–z → A–Z and nothing else, the prefix's canonical case (HANDLE.NET's upperCasePrefix). Returns `prefix` itself when it has no a–z. */
+export function canonicalPrefix(prefix: string): string {
+  return /[a-z]/.test(prefix) ? prefix.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 32)) : prefix;
+}
+
+export interface AllocationProblem {
+  reason: 'NOT_UNDER_NODE_PREFIX' | 'NOT_NUMERIC';
+  message: string;
+}
+
+/**
+ * Why this node may not allocate the (parsed) prefix `prefix` itself, or undefined when it may. An
+ * allocated prefix is the node prefix plus one or more segments of ASCII digits, as the national system
+ * numbers enterprises (88.100 → 88.100.1234, 88.100.1234.7). Prefixes with letters or punctuation
+ * exist in the world (21.T14999) and are resolved and delegated, but never minted here: digits keep
+ * our own prefixes free of case and lookalike questions and acceptable to the national SNMS API.
+ */
+export function enterpriseAllocationProblem(prefix: string, nodePrefix: string): AllocationProblem | undefined {
+  const canonical = canonicalPrefix(prefix);
+  const node = canonicalPrefix(nodePrefix);
+  if (canonical === node || !isUnderPrefix(canonical, node)) {
+    return { reason: 'NOT_UNDER_NODE_PREFIX', message: `This node allocates prefixes under ${node} only` };
+  }
+  const added = canonical.slice(node.length + 1).split('.');
+  const bad = added.find((segment) => !/^[0-9]+$/.test(segment));
+  if (bad !== undefined) {
+    return {
+      reason: 'NOT_NUMERIC',
+      message: `This node allocates numeric prefixes only (${node}.<digits>, e.g. ${node}.1234); the segment ${quote(bad)} of ${quote(canonical)} is not ASCII digits`,
+    };
+  }
+  return undefined;
 }
 
 /** Bytes of `text` in UTF-8 (an unpaired surrogate counts as the 3 bytes of U+FFFD). */
@@ -205,6 +253,17 @@ function fail(problem: HandleSyntaxProblem, message: string): HandleSyntaxError 
   return { problem, message };
 }
 
+/**
+ * A prefix character: '.' between segments, or an ASCII letter, digit, '-' or '_'. RFC 3651 §2.1 allows
+ * any printable character but '.' and '/' in a segment; we take the part every prefix in use has
+ * (numeric ones, 21.T14999, RFC 3650's ncstrl.vatech_cs). Non-ASCII would need Unicode normalisation
+ * and lookalike rules in routing (the Handle System folds case for ASCII only), and other punctuation
+ * would make URLs ('http://x'), admin references ('300:0.NA/…') and percent-escapes read as handles.
+ */
+function isPrefixCharacter(ch: string): boolean {
+  return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch === '.' || ch === '-' || ch === '_';
+}
+
 function checkPrefix(prefix: string): HandleSyntaxError | undefined {
   if (prefix === '') {
     return fail('INVALID_PREFIX', "The prefix is empty: a handle starts with its prefix, e.g. 88.100.1234/PUMP-000042, not with '/'.");
@@ -212,15 +271,17 @@ function checkPrefix(prefix: string): HandleSyntaxError | undefined {
   let position = 0;
   for (const ch of prefix) {
     position++;
-    if (ch === '.' || (ch >= '0' && ch <= '9')) continue;
-    const hint = ch === '/' ? ' (pass the prefix alone, not a handle or a prefix record)' : '';
+    if (isPrefixCharacter(ch)) continue;
+    const hint =
+      ch === '/' ? ' (pass the prefix alone, not a handle or a prefix record)' : ch === ' ' ? ' (spaces are not allowed in a prefix)' : '';
     return fail(
       'INVALID_PREFIX',
-      `The prefix ${quote(prefix)} may contain only ASCII digits 0-9 separated by dots; character ${position} is ${describe(ch)}${hint}.`,
+      `The prefix ${quote(prefix)} may contain only ASCII letters, digits, '-' and '_', in segments separated by dots; character ${position} is ${describe(ch)}${hint}.`,
     );
   }
-  if (prefix.startsWith('.')) return fail('INVALID_PREFIX', `The prefix ${quote(prefix)} starts with a dot; it must start with a digit.`);
-  if (prefix.endsWith('.')) return fail('INVALID_PREFIX', `The prefix ${quote(prefix)} ends with a dot; it must end with a digit.`);
+  if (prefix.startsWith('.'))
+    return fail('INVALID_PREFIX', `The prefix ${quote(prefix)} starts with a dot; a prefix starts with a segment.`);
+  if (prefix.endsWith('.')) return fail('INVALID_PREFIX', `The prefix ${quote(prefix)} ends with a dot; a prefix ends with a segment.`);
   if (prefix.includes('..'))
     return fail('INVALID_PREFIX', `The prefix ${quote(prefix)} has an empty segment ('..'); segments are separated by single dots.`);
   if (prefix.length > MAX_PREFIX_LENGTH) {
@@ -234,7 +295,13 @@ function checkPrefix(prefix: string): HandleSyntaxError | undefined {
   if (long !== undefined) {
     return fail(
       'PREFIX_TOO_LONG',
-      `The prefix segment ${quote(long)} has ${long.length} digits; at most ${MAX_PREFIX_SEGMENT_LENGTH} are allowed.`,
+      `The prefix segment ${quote(long)} has ${long.length} characters; at most ${MAX_PREFIX_SEGMENT_LENGTH} are allowed.`,
+    );
+  }
+  if (canonicalPrefix(prefix) === PREFIX_RECORD_PREFIX) {
+    return fail(
+      'INVALID_PREFIX',
+      `${PREFIX_RECORD_PREFIX} holds the prefix records (${PREFIX_RECORD_PREFIX}/<prefix>); it is not a prefix to resolve under or delegate.`,
     );
   }
   return undefined;

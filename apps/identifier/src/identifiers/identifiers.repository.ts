@@ -90,6 +90,18 @@ export class IdentifiersRepository {
     );
   }
 
+  /** The stored values of an identifier locked by findForUpdate in this transaction, in index order. */
+  valuesOf(manager: EntityManager, key: string): Promise<Omit<IdentifierValueEntity, 'key' | 'updatedAt'>[]> {
+    return manager.query('SELECT idx, type, format, value, ttl, access, grantees FROM identifier_values WHERE key = $1 ORDER BY idx', [
+      key,
+    ]);
+  }
+
+  /** Removes the values at these indexes (a per-index PUT or DELETE); the others keep their rows and timestamps. */
+  async deleteValues(manager: EntityManager, key: string, indexes: readonly number[]): Promise<void> {
+    if (indexes.length > 0) await manager.query('DELETE FROM identifier_values WHERE key = $1 AND idx = ANY($2::int[])', [key, indexes]);
+  }
+
   /**
    * Many identifiers in one statement: the rows travel as one JSON parameter (no parameter
    * limit, one parse), rows whose key exists already are skipped. Returns the keys inserted.

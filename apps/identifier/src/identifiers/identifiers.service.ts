@@ -1,16 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { Principal } from '@iip/platform-auth';
-import { ParsedHandle } from '../handles/handle-syntax';
+import { ParsedHandle, isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { IdentifierOutbox } from '../messaging/identifier-outbox';
 import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
+import { ADMIN_INDEX } from './dto/handle-value.dto';
 import { HandleValueInput } from './dto/handle-value.schema';
 import { RecordCache } from '../resolution/record-cache';
 import { IdempotencyService, WriteOutcome, requestHash } from './idempotency.service';
 import { TemplatesService } from '../templates/templates.service';
+import { IdentifierEntity } from './identifier.entity';
 import { IdentifiersRepository } from './identifiers.repository';
 import { authoriseReservedValues } from './reserved-values';
+import {
+  ListedIndexes,
+  changedIndexes,
+  checkNotOverwriting,
+  mergedValues,
+  mintedHandleName,
+  removableIndexes,
+  storedAsInput,
+} from './value-changes';
 import { buildValues } from './values';
 
 export interface WriteOptions {
@@ -22,6 +34,14 @@ export interface WriteOptions {
   overwrite: boolean;
   /** true: only replace; an identifier that does not exist is not created (gRPC Update). */
   mustExist?: boolean;
+}
+
+/** A PUT of single values (Handle API `?index=`): the rest of the record stays as it is. */
+export interface ValuesWriteOptions {
+  indexes: ListedIndexes;
+  /** false: refuse when a listed index already holds a value (Handle code 201). */
+  overwrite: boolean;
+  expectedVersion?: number;
 }
 
 export interface WriteResult {
@@ -72,6 +92,156 @@ export class IdentifiersService {
     });
     await this.cache.invalidate([handle.key]);
     return outcome;
+  }
+
+  /**
+   * `PUT …?mintNewSuffix=true`: registers a new identifier whose suffix the server picks, appended
+   * to `base` (`88.100.1000/`). A retry with the same Idempotency-Key gets the handle minted first.
+   */
+  async mintRecord(
+    actor: Principal,
+    base: string,
+    values: HandleValueInput[],
+    options: Omit<WriteOptions, 'overwrite' | 'mustExist'>,
+    idempotencyKey?: string,
+  ): Promise<WriteOutcome & { replayed: boolean }> {
+    const name = mintedHandleName(base, '');
+    const hash = requestHash('PUT', 'mint', name, values, options);
+    const outcome = await this.idempotency.run(actor.tenant.id, idempotencyKey, hash, async (manager) => {
+      const handle = parsedOrThrow(mintedHandleName(base, randomUUID()));
+      const r = await this.put(manager, actor, handle, values, { ...options, overwrite: false });
+      return { status: 201, body: { responseCode: 1, handle: handle.handle, version: r.version } };
+    });
+    // A not-found answer for the new name may sit in this instance's memory.
+    await this.cache.invalidate([parsedOrThrow(String(outcome.body.handle)).key]);
+    return outcome;
+  }
+
+  /** PUT of single values (`?index=`): adds or replaces those values, keeps the others. */
+  async putValues(
+    actor: Principal,
+    handle: ParsedHandle,
+    values: HandleValueInput[],
+    options: ValuesWriteOptions,
+    idempotencyKey?: string,
+  ): Promise<WriteOutcome & { replayed: boolean }> {
+    const hash = requestHash('PUT', 'values', handle.key, values, options);
+    const outcome = await this.idempotency.run(actor.tenant.id, idempotencyKey, hash, async (manager) => {
+      const version = await this.changeValues(manager, actor, handle, values, options);
+      return { status: 200, body: { responseCode: 1, handle: handle.handle, version } };
+    });
+    await this.cache.invalidate([handle.key]);
+    return outcome;
+  }
+
+  /** DELETE of single values (`?index=`): the handle stays with its other values. */
+  async deleteValues(
+    actor: Principal,
+    handle: ParsedHandle,
+    indexes: readonly number[],
+    expectedVersion?: number,
+    idempotencyKey?: string,
+  ): Promise<WriteOutcome & { replayed: boolean }> {
+    const hash = requestHash(
+      'DELETE',
+      'values',
+      handle.key,
+      [...new Set(indexes)].sort((a, b) => a - b),
+      expectedVersion,
+    );
+    const outcome = await this.idempotency.run(actor.tenant.id, idempotencyKey, hash, async (manager) => {
+      const version = await this.removeValues(manager, actor, handle, indexes, expectedVersion);
+      return { status: 200, body: { responseCode: 1, handle: handle.handle, version } };
+    });
+    await this.cache.invalidate([handle.key]);
+    return outcome;
+  }
+
+  /** Adds or replaces the listed values of an existing identifier, in the caller's transaction; returns the new version. */
+  async changeValues(
+    manager: EntityManager,
+    actor: Principal,
+    handle: ParsedHandle,
+    input: HandleValueInput[],
+    options: ValuesWriteOptions,
+  ): Promise<number> {
+    const indexes = changedIndexes(options.indexes, input);
+    const prefix = await this.prefixes.writablePrefix(actor, handle.prefix);
+    // The server's HS_ADMIN at 100 stays; what a client sends there is dropped, as on a whole PUT.
+    const changed = buildValues(input, prefix, this.node.defaultTtl).filter((v) => v.idx !== ADMIN_INDEX);
+    await authoriseReservedValues(actor, input, (p) => this.prefixes.manages(actor, p));
+    const existing = await this.existingForChange(manager, handle);
+    this.checkVersion(existing.version, options.expectedVersion, handle);
+    const stored = await this.identifiers.valuesOf(manager, handle.key);
+    if (!options.overwrite) checkNotOverwriting(handle.handle, indexes, new Set(stored.map((v) => v.idx)));
+    await this.validateAgainstTemplate(
+      existing,
+      mergedValues(
+        stored.map(storedAsInput),
+        input.filter((v) => v.index !== ADMIN_INDEX),
+      ),
+    );
+    await this.identifiers.deleteValues(
+      manager,
+      handle.key,
+      changed.map((v) => v.idx),
+    );
+    await this.identifiers.insertValues(
+      manager,
+      changed.map((v) => ({ ...v, key: handle.key })),
+    );
+    return this.recordUpdated(manager, existing, prefix.prefix, handle);
+  }
+
+  /** Removes the listed values of an existing identifier, in the caller's transaction; returns the new version. */
+  async removeValues(
+    manager: EntityManager,
+    actor: Principal,
+    handle: ParsedHandle,
+    listed: readonly number[],
+    expectedVersion?: number,
+  ): Promise<number> {
+    const prefix = await this.prefixes.writablePrefix(actor, handle.prefix);
+    const existing = await this.existingForChange(manager, handle);
+    this.checkVersion(existing.version, expectedVersion, handle);
+    const stored = await this.identifiers.valuesOf(manager, handle.key);
+    const indexes = removableIndexes(handle.handle, listed, new Set(stored.map((v) => v.idx)));
+    await this.validateAgainstTemplate(existing, stored.filter((v) => !indexes.includes(v.idx)).map(storedAsInput));
+    await this.identifiers.deleteValues(manager, handle.key, indexes);
+    return this.recordUpdated(manager, existing, prefix.prefix, handle);
+  }
+
+  private async existingForChange(manager: EntityManager, handle: ParsedHandle): Promise<IdentifierEntity> {
+    const existing = await this.identifiers.findForUpdate(manager, handle.key);
+    if (!existing) {
+      throw new IdentifierError(
+        IdentifierErrorCode.HANDLE_NOT_FOUND,
+        `${handle.handle} does not exist: index= changes values of an existing handle; PUT without index= creates it`,
+      );
+    }
+    return existing;
+  }
+
+  /** A partial change leaves a record that must still follow the identifier's template. */
+  private async validateAgainstTemplate(existing: IdentifierEntity, values: HandleValueInput[]): Promise<void> {
+    if (!existing.templateKind) return;
+    const template = await this.templates.resolve(existing.templateKind, existing.templateVersion ?? undefined);
+    this.templates.validate(template, values);
+  }
+
+  /** The version bump and change-feed event of a partial change, as for a whole replace. */
+  private async recordUpdated(manager: EntityManager, existing: IdentifierEntity, prefix: string, handle: ParsedHandle): Promise<number> {
+    const version = existing.version + 1;
+    await this.identifiers.bumpVersion(manager, handle.key, version);
+    await this.outbox.identifierChanged(manager, {
+      handle: existing.handle,
+      key: handle.key,
+      prefix,
+      tenantId: existing.tenantId,
+      version,
+      change: 'updated',
+    });
+    return version;
   }
 
   /** Creates the identifier or replaces all its values, in the caller's transaction. */
@@ -160,4 +330,11 @@ export class IdentifiersService {
       });
     }
   }
+}
+
+function parsedOrThrow(name: string): ParsedHandle {
+  const parsed = parseHandle(name);
+  if (isHandleSyntaxError(parsed))
+    throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, parsed.message, { problem: parsed.problem });
+  return parsed;
 }

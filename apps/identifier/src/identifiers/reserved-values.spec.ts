@@ -46,14 +46,20 @@ describe('buildValues: reserved Handle types keep their Handle System shape', ()
     expect(seckey).toMatchObject({ type: 'HS_SECKEY', access: 'tenant' });
   });
 
-  it("drops whatever a client sends at index 100 and writes the server's own HS_ADMIN there", () => {
+  it("drops whatever a client sends at index 100 and writes the server's own public HS_ADMIN there, without the owner's id", () => {
     const values = buildValues([admin('0.NA/88.999', 100)], prefix, 60);
     expect(values).toEqual([
-      expect.objectContaining({
+      {
         idx: 100,
-        value: { handle: '0.NA/88.100.1000', index: 200, permissions: '111111111111', tenantId: TENANT },
-      }),
+        type: 'HS_ADMIN',
+        format: 'admin',
+        value: { handle: '0.NA/88.100.1000', index: 200, permissions: '011111110011' },
+        ttl: 60,
+        access: 'public',
+        grantees: [],
+      },
     ]);
+    expect(JSON.stringify(values)).not.toContain(TENANT);
   });
 
   it('refuses a value nested deeper than the limit, on every transport alike', () => {

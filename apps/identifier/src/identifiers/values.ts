@@ -17,6 +17,28 @@ export const MAX_VALUE_DEPTH = 32;
 
 export type NewValue = Omit<IdentifierValueEntity, 'key' | 'updatedAt'>;
 
+/**
+ * The Handle System's default permissions for a handle's administrator, as the Handle REST API
+ * writes an admin value's 12 permission bits (RFC 3651 §3.2.3 AdminRef; HANDLE.NET's
+ * AdminRecord), bit 11 first: list handles 0 · add admin, remove admin, modify admin, read value,
+ * add value, remove value, modify value 1 · delete derived prefix, add derived prefix 0 · delete
+ * handle, add handle 1. Derived prefixes are the node's to allocate, and no one lists handles
+ * through an admin value here.
+ */
+export const ADMIN_PERMISSIONS = '011111110011';
+
+/** Index of the key the prefix record 0.NA/<prefix> names its administrator by (the Handle System's customary 200). */
+export const ADMIN_KEY_INDEX = 200;
+
+/**
+ * The public HS_ADMIN value (index 100) of every handle under `prefix` and of its prefix record:
+ * the administrator is the prefix record. Who owns the prefix stays in the prefixes table — no
+ * tenant id goes into a value anyone may read.
+ */
+export function adminValue(prefix: string): { handle: string; index: number; permissions: string } {
+  return { handle: prefixRecordHandle(prefix), index: ADMIN_KEY_INDEX, permissions: ADMIN_PERMISSIONS };
+}
+
 /** True when `value` nests arrays/objects deeper than `max` (a scalar is 0, `[]` is 1). Iterative: no stack to overflow. */
 export function valueDepthExceeds(value: unknown, max: number = MAX_VALUE_DEPTH): boolean {
   const pending: [unknown, number][] = [[value, 0]];
@@ -73,9 +95,10 @@ export function buildValues(input: HandleValueInput[], prefix: PrefixEntity, def
     idx: ADMIN_INDEX,
     type: 'HS_ADMIN',
     format: 'admin',
-    value: { handle: prefixRecordHandle(prefix.prefix), index: 200, permissions: '111111111111', tenantId: prefix.tenantId },
+    value: adminValue(prefix.prefix),
     ttl: defaultTtl,
-    access: 'tenant',
+    // Public, as in the Handle System: clients and the global resolver read who administers a handle.
+    access: 'public',
     grantees: [],
   });
   return out.sort((a, b) => a.idx - b.idx);

@@ -1,4 +1,5 @@
 import { InitialIdentifier1764576000000 } from './1764576000000-initial-identifier';
 import { ValuesWithoutForeignKey1764662400000 } from './1764662400000-values-without-foreign-key';
+import { PublicAdminValues1764748800000 } from './1764748800000-public-admin-values';
 
-export const identifierMigrations = [InitialIdentifier1764576000000, ValuesWithoutForeignKey1764662400000];
+export const identifierMigrations = [InitialIdentifier1764576000000, ValuesWithoutForeignKey1764662400000, PublicAdminValues1764748800000];

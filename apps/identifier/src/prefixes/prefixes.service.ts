@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TenantEventData } from '@iip/contracts';
 import { Principal, TenantRef, canManage } from '@iip/platform-auth';
 import { inTransaction, isUniqueViolation } from '@iip/platform-database';
-import { isHandleSyntaxError, isUnderPrefix, parentPrefixes, parsePrefix } from '../handles/handle-syntax';
+import { enterpriseAllocationProblem, isHandleSyntaxError, parentPrefixes, parsePrefix } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { IdentifierOutbox } from '../messaging/identifier-outbox';
 import { PrefixEntity, ownerRef } from './prefix.entity';
@@ -83,10 +83,12 @@ export class PrefixesService {
     }
     const prefix = parsePrefix(requested);
     if (isHandleSyntaxError(prefix)) throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, prefix.message);
-    if (prefix === this.node.nodePrefix || !isUnderPrefix(prefix, this.node.nodePrefix)) {
+    // Resolution and delegation take any prefix of the world; what this node mints is its prefix plus digits (88.x.y).
+    const problem = enterpriseAllocationProblem(prefix, this.node.nodePrefix);
+    if (problem) {
       throw new IdentifierError(
-        IdentifierErrorCode.SERVER_NOT_RESPONSIBLE,
-        `This node allocates prefixes under ${this.node.nodePrefix} only`,
+        problem.reason === 'NOT_UNDER_NODE_PREFIX' ? IdentifierErrorCode.SERVER_NOT_RESPONSIBLE : IdentifierErrorCode.INVALID_VALUE,
+        problem.message,
       );
     }
     return inTransaction(this.dataSource, async (manager) => {

@@ -38,7 +38,7 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
       request.authoritative,
     );
     return {
-      responseCode: HandleResponseCode.SUCCESS,
+      responseCode: result.responseCode,
       handle: result.handle,
       values: result.values.map((v) => ({
         index: v.index,

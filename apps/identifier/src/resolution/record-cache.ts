@@ -105,8 +105,9 @@ function memoryBytes(json: string): number {
   return json.length * 3 + 200;
 }
 
+/** Versioned with the shape of the values it holds: `rec2` since HS_ADMIN became public and lost its tenant id. */
 function redisKey(key: string): string {
-  return `rec:${key}`;
+  return `rec2:${key}`;
 }
 
 function ttlMs(record: CachedRecord): number {

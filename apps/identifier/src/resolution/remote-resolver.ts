@@ -77,7 +77,8 @@ export class RemoteResolver {
       // Their loop is our loop: pass the recursion error back as it is.
       if (res.status === 508) throw new IdentifierError(IdentifierErrorCode.RECURSION_LIMIT, body.message ?? 'delegation loop');
       if (res.status >= 500) throw new Error(`${baseUrl} answered ${res.status}`);
-      const ttlS = res.status === 200 ? Math.min(86_400, ...(body.values ?? []).map((v) => v.ttl)) : NOT_FOUND_TTL_S;
+      // "Values not found" is HTTP 200 too, with no values: kept as briefly as a not-found answer.
+      const ttlS = res.status === 200 && body.values?.length ? Math.min(86_400, ...body.values.map((v) => v.ttl)) : NOT_FOUND_TTL_S;
       answer = { status: res.status, body, freshUntil: now + ttlS * 1000, staleUntil: now + (ttlS + this.settings.staleWindowS) * 1000 };
     } catch (err) {
       if (err instanceof IdentifierError) throw err;

@@ -7,6 +7,7 @@ import { HandleValueView } from '../identifiers/dto/handle-value.dto';
 import type { ServerResponse } from 'node:http';
 import { IdentifierValueEntity, ValueAccess } from '../identifiers/identifier.entity';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
+import { ADMIN_INDEX, adminValue } from '../identifiers/values';
 import { ownerRef } from '../prefixes/prefix.entity';
 import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
 import { CacheSource, CachedRecord, CachedValue, RecordCache } from './record-cache';
@@ -18,6 +19,8 @@ import { ResolutionStatsService } from '../statistics/resolution-stats.service';
 const DELEGATION_RECORD_TTL_S = 3_600;
 
 export interface Resolution {
+  /** 1, or 200 (values not found) when the filters select none of the readable values: an answer, not an error, in resolution. */
+  responseCode: typeof HandleResponseCode.SUCCESS | typeof HandleResponseCode.VALUES_NOT_FOUND;
   handle: string;
   values: HandleValueView[];
   /** Where the record came from: in-process cache, Redis, PostgreSQL, or a delegated node. */
@@ -29,8 +32,6 @@ function remoteError(responseCode: number, message: string): IdentifierError {
   switch (responseCode) {
     case HandleResponseCode.HANDLE_NOT_FOUND:
       return new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, message);
-    case HandleResponseCode.VALUES_NOT_FOUND:
-      return new IdentifierError(IdentifierErrorCode.VALUES_NOT_FOUND, message);
     case HandleResponseCode.INVALID_HANDLE:
       return new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, message);
     case HandleResponseCode.SERVER_NOT_RESPONSIBLE:
@@ -61,9 +62,9 @@ function valueView(v: CachedValue): HandleValueView {
   return { index: v.idx, type: v.type, data: { format: v.format, value: v.value }, ttl: v.ttl, timestamp: v.updatedAt };
 }
 
-/** A resolution as the Handle REST API's success body. */
-export function handleAnswer(result: Pick<Resolution, 'handle' | 'values'>) {
-  return { responseCode: HandleResponseCode.SUCCESS, handle: result.handle, values: result.values };
+/** A resolution as the Handle REST API's body, HTTP 200 either way: success (1) or values not found (200, no values). */
+export function handleAnswer(result: Pick<Resolution, 'responseCode' | 'handle' | 'values'>) {
+  return { responseCode: result.responseCode, handle: result.handle, values: result.values };
 }
 
 /** Headers that say where an answer came from (REST controller and fast path alike). */
@@ -167,10 +168,9 @@ export class ResolutionService {
     if (!hosted) return this.delegatedPrefixRecord(caller, prefix, filters);
     if (hosted.prefix !== prefix)
       throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `Prefix ${prefix} has not been allocated`);
-    const admin = { handle: prefixRecordHandle(hosted.prefix), index: 200, permissions: '111111111111', tenantId: hosted.tenantId };
     const values = [
       syntheticValue(hosted.createdAt, 86_400, 1, 'IIP_PREFIX_KIND', 'string', hosted.kind, 'public'),
-      syntheticValue(hosted.createdAt, 86_400, 100, 'HS_ADMIN', 'admin', admin, 'tenant'),
+      syntheticValue(hosted.createdAt, 86_400, ADMIN_INDEX, 'HS_ADMIN', 'admin', adminValue(hosted.prefix), 'public'),
     ];
     return this.visible(prefixRecordHandle(prefix), values, ownerRef(hosted), caller, filters, 'database');
   }
@@ -203,16 +203,21 @@ export class ResolutionService {
     if (!delegation)
       throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${prefix}`);
     const answer = await this.remote.resolve(delegation.baseUrl, handle, filters, hops, authoritative);
-    if (answer.body.responseCode !== HandleResponseCode.SUCCESS) {
-      throw remoteError(answer.body.responseCode, answer.body.message ?? `${delegation.baseUrl} answered ${answer.body.responseCode}`);
+    const { responseCode } = answer.body;
+    if (responseCode === HandleResponseCode.VALUES_NOT_FOUND)
+      return { responseCode, handle: answer.body.handle ?? handle, values: [], source: answer.source };
+    if (responseCode !== HandleResponseCode.SUCCESS) {
+      throw remoteError(responseCode, answer.body.message ?? `${delegation.baseUrl} answered ${responseCode}`);
     }
-    return { handle: answer.body.handle ?? handle, values: answer.body.values ?? [], source: answer.source };
+    return { responseCode, handle: answer.body.handle ?? handle, values: answer.body.values ?? [], source: answer.source };
   }
 
   /**
-   * What the caller may read of a record. A record of which it may read nothing gets exactly the
-   * answer of one that does not exist — for anonymous callers too — so a tenant-only handle's
-   * existence does not leak; `asked` is the handle as the caller wrote it, as that answer names it.
+   * What the caller may read of a record. A record of which it may read nothing but the public
+   * HS_ADMIN (which every record has) gets exactly the answer of one that does not exist — for
+   * anonymous callers too — so a tenant-only handle's existence does not leak; its owner sees it
+   * whatever it holds. `asked` is the handle as the caller wrote it, as that answer names it.
+   * Filters that select none of the readable values answer "values not found" (200), no values.
    */
   private visible(
     handle: string,
@@ -224,11 +229,10 @@ export class ResolutionService {
     asked: string = handle,
   ): Resolution {
     const readable = values.filter((v) => mayRead(v, owner, caller));
-    if (readable.length === 0) throw notFound(asked);
+    const manages = caller !== undefined && owner !== undefined && canManage(caller.tenant, owner);
+    if (!manages && !readable.some((v) => v.idx !== ADMIN_INDEX)) throw notFound(asked);
     const selected = readable.filter((v) => matchesFilters(v, filters));
-    if (selected.length === 0 && (filters.types.length > 0 || filters.indexes.length > 0)) {
-      throw new IdentifierError(IdentifierErrorCode.VALUES_NOT_FOUND, `${handle} has no readable values of the requested types or indexes`);
-    }
-    return { handle, values: selected.map(valueView), source };
+    const responseCode = selected.length === 0 ? HandleResponseCode.VALUES_NOT_FOUND : HandleResponseCode.SUCCESS;
+    return { responseCode, handle, values: selected.map(valueView), source };
   }
 }

@@ -26,7 +26,8 @@ export class HandleValueDto {
   @ApiProperty({ minimum: 1, maximum: 2147483647 }) index!: number;
   @ApiProperty({ example: 'URL', maxLength: 128, pattern: '^[\\p{L}\\p{N}_.\\-/:]+$', description: 'letters, digits and _ . - / :' })
   type!: string;
-  @ApiProperty({ type: HandleValueDataDto }) data!: HandleValueDataDto;
+  @ApiProperty({ type: HandleValueDataDto, description: 'On input also a string, short for {"format": "string", "value": "…"}' })
+  data!: HandleValueDataDto;
   @ApiPropertyOptional({ description: 'Seconds a resolver may cache the value', minimum: 0, maximum: 2147483647 })
   ttl?: number;
   @ApiPropertyOptional({ description: 'Ignored on input: the server stamps values', maxLength: 40 })

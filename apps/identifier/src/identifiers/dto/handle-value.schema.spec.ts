@@ -149,4 +149,18 @@ describe('Handle value rules (one schema for PUT, batch and gRPC)', () => {
       'items.0.template.kind: must match pattern "^[a-z][a-z0-9-]{0,39}$"',
     ]);
   });
+
+  it('expands the Handle clients\' shorthand "data": "…" to a string value, in PUT bodies and batch items', () => {
+    const short = { index: 1, type: 'URL', data: 'https://example.com/short' };
+    const expanded = { ...short, data: { format: 'string', value: 'https://example.com/short' } };
+    expect(handleRecordSchema.check({ values: [short] })).toEqual({ values: [expanded] });
+    expect(batchRegisterSchema.check({ items: [{ handle: '88.100/S', values: [short] }] })).toEqual({
+      items: [{ handle: '88.100/S', values: [expanded] }],
+    });
+    // The shorthand is a string value: checked as one (length), and nothing else passes as data.
+    expect(fieldsOf(() => handleRecordSchema.check({ values: [{ ...short, data: 'x'.repeat(65_537) }] }))).toEqual([
+      'values.0.data.value: must NOT have more than 65536 characters',
+    ]);
+    expect(fieldsOf(() => handleRecordSchema.check({ values: [{ ...short, data: 42 }] }))).toEqual(['values.0.data: must be object']);
+  });
 });

@@ -122,16 +122,42 @@ export interface BatchRegisterInput {
 /** Ajv reports a failed if/then as the error inside it plus 'must match "then" schema'; only the former says what is wrong. */
 const BRANCH_ERROR = /^must match "(?:then|else)" schema$/;
 
-function valueSchema<T>(schema: SchemaObject): RequestSchema<T> {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Handle clients send a string value as `"data": "…"`, short for `{"format": "string", "value": "…"}`.
+ * Expanded before the schema sees the values, so every rule after it knows one shape. Returns a
+ * copy; anything that is not a list of value objects is left for the schema to refuse.
+ */
+export function expandStringData(values: unknown): unknown {
+  if (!Array.isArray(values)) return values;
+  return values.map((v: unknown) => (isObject(v) && typeof v.data === 'string' ? { ...v, data: { format: 'string', value: v.data } } : v));
+}
+
+/** The same expansion for `values` of a record body and of each batch item. */
+const expandRecord = (record: unknown): unknown =>
+  isObject(record) && 'values' in record ? { ...record, values: expandStringData(record.values) } : record;
+const expandBatch = (batch: unknown): unknown =>
+  isObject(batch) && Array.isArray(batch.items) ? { ...batch, items: batch.items.map(expandRecord) } : batch;
+
+function valueSchema<T>(schema: SchemaObject, normalise: (value: unknown) => unknown = (v) => v): RequestSchema<T> {
   const compiled = requestSchema<T>(schema);
   return {
     schema,
     check(value: unknown, parent?: string): T {
       try {
-        return compiled.check(value, parent);
+        return compiled.check(normalise(value), parent);
       } catch (err) {
         if (!(err instanceof RequestValidationError)) throw err;
-        throw new RequestValidationError(err.fieldErrors.filter((e) => !BRANCH_ERROR.test(e.message)));
+        // A field checked both outside and inside a branch (data's type) is reported once.
+        const seen = new Set<string>();
+        const errors = err.fieldErrors.filter((e) => {
+          const id = `${e.field}\u0000${e.message}`;
+          if (BRANCH_ERROR.test(e.message) || seen.has(id)) return false;
+          seen.add(id);
+          return true;
+        });
+        throw new RequestValidationError(errors);
       }
     },
   };
@@ -139,28 +165,34 @@ function valueSchema<T>(schema: SchemaObject): RequestSchema<T> {
 
 export const handleValuesSchema = valueSchema<HandleValueInput[]>(values(500));
 
-export const handleRecordSchema = valueSchema<HandleRecordInput>({
-  type: 'object',
-  additionalProperties: false,
-  required: ['values'],
-  properties: { template: templateRef, values: values(500) },
-});
+export const handleRecordSchema = valueSchema<HandleRecordInput>(
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['values'],
+    properties: { template: templateRef, values: values(500) },
+  },
+  expandRecord,
+);
 
-export const batchRegisterSchema = valueSchema<BatchRegisterInput>({
-  type: 'object',
-  additionalProperties: false,
-  required: ['items'],
-  properties: {
-    items: {
-      type: 'array',
-      minItems: 1,
-      maxItems: MAX_BATCH_ITEMS,
+export const batchRegisterSchema = valueSchema<BatchRegisterInput>(
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['items'],
+    properties: {
       items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['handle', 'values'],
-        properties: { template: templateRef, handle: { type: 'string', maxLength: 4400 }, values: values(100) },
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_BATCH_ITEMS,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['handle', 'values'],
+          properties: { template: templateRef, handle: { type: 'string', maxLength: 4400 }, values: values(100) },
+        },
       },
     },
   },
-});
+  expandBatch,
+);
