@@ -11,6 +11,8 @@ export enum IdentifierErrorCode {
   INVALID_VALUE = 'INVALID_VALUE',
   /** A reserved value (HS_ADMIN, HS_VLIST, node-level types) the caller may not write. */
   VALUE_NOT_PERMITTED = 'VALUE_NOT_PERMITTED',
+  /** A handle identity (Basic `index:handle`) that no HS_ADMIN / HS_VLIST of the handle names. */
+  NOT_HANDLE_ADMIN = 'NOT_HANDLE_ADMIN',
   SERVER_NOT_RESPONSIBLE = 'SERVER_NOT_RESPONSIBLE',
   AUTHENTICATION_NEEDED = 'AUTHENTICATION_NEEDED',
   PREFIX_NOT_OWNED = 'PREFIX_NOT_OWNED',
@@ -63,6 +65,7 @@ export function identifierHandleCode(code: IdentifierErrorCode): number {
       return HandleResponseCode.AUTHENTICATION_NEEDED;
     case IdentifierErrorCode.PREFIX_NOT_OWNED:
     case IdentifierErrorCode.VALUE_NOT_PERMITTED:
+    case IdentifierErrorCode.NOT_HANDLE_ADMIN:
       return HandleResponseCode.NOT_AUTHORIZED;
     case IdentifierErrorCode.VERSION_CONFLICT:
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
@@ -98,6 +101,7 @@ export function identifierHttpStatus(code: IdentifierErrorCode): number {
       return 401;
     case IdentifierErrorCode.PREFIX_NOT_OWNED:
     case IdentifierErrorCode.VALUE_NOT_PERMITTED:
+    case IdentifierErrorCode.NOT_HANDLE_ADMIN:
       return 403;
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:
     case IdentifierErrorCode.TENANT_UNKNOWN:
@@ -131,6 +135,7 @@ export function identifierGrpcStatus(code: IdentifierErrorCode): GrpcStatus {
       return GrpcStatus.UNAUTHENTICATED;
     case IdentifierErrorCode.PREFIX_NOT_OWNED:
     case IdentifierErrorCode.VALUE_NOT_PERMITTED:
+    case IdentifierErrorCode.NOT_HANDLE_ADMIN:
       return GrpcStatus.PERMISSION_DENIED;
     case IdentifierErrorCode.VERSION_CONFLICT:
       return GrpcStatus.ABORTED;
@@ -163,6 +168,7 @@ export function identifierKafkaDisposition(code: IdentifierErrorCode): KafkaDisp
     case IdentifierErrorCode.AUTHENTICATION_NEEDED:
     case IdentifierErrorCode.PREFIX_NOT_OWNED:
     case IdentifierErrorCode.VALUE_NOT_PERMITTED:
+    case IdentifierErrorCode.NOT_HANDLE_ADMIN:
     case IdentifierErrorCode.PREFIX_NOT_FOUND:
     case IdentifierErrorCode.PREFIX_ALREADY_EXISTS:
     case IdentifierErrorCode.IDEMPOTENCY_KEY_REUSED:

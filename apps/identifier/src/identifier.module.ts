@@ -28,6 +28,8 @@ import { REMOTE_SETTINGS, RemoteResolver, RemoteSettings } from './resolution/re
 import { DelegationsController } from './prefixes/delegations.controller';
 import { DelegationsRepository } from './prefixes/delegations.repository';
 import { DelegationsService } from './prefixes/delegations.service';
+import { BasicAuthenticator } from '@iip/platform-auth';
+import { HandleIdentityAuthenticator } from './identities/handle-identity.authenticator';
 
 /** The runtime's connections and the node's settings, shared by the feature modules. */
 @Global()
@@ -78,6 +80,9 @@ export class TemplatesModule {}
     ChangeFeedListener,
     ChangeWatchService,
     HandleApiErrorFilter,
+    HandleIdentityAuthenticator,
+    // Found by the global AuthGuard for routes marked @AcceptsBasicAuth() (Handle clients' handle identities).
+    { provide: BasicAuthenticator, useExisting: HandleIdentityAuthenticator },
   ],
 })
 export class HandlesModule {}

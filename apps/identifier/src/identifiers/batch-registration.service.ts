@@ -64,6 +64,14 @@ export class BatchRegistrationService {
         const prefix = await check;
         if (prefix instanceof IdentifierError) throw prefix;
         const values = buildValues(item.values, prefix, this.node.defaultTtl);
+        const secret = values.find((v) => v.type === 'HS_SECKEY');
+        if (secret) {
+          // Each is hashed slowly on purpose (~50 ms): a batch of thousands would hold its transaction for minutes.
+          throw new IdentifierError(
+            IdentifierErrorCode.INVALID_VALUE,
+            `Value ${secret.idx}: register HS_SECKEY values with PUT /api/handles/{handle}, not in a batch`,
+          );
+        }
         await authoriseReservedValues(actor, item.values, (p) => {
           let managed = referenced.get(p);
           if (!managed) referenced.set(p, (managed = this.prefixes.manages(actor, p)));

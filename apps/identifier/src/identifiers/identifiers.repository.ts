@@ -5,6 +5,7 @@ import { IDENTIFIER_DATA_SOURCE } from '../prefixes/prefixes.repository';
 import type { TenantRef } from '@iip/platform-auth';
 import { copyRows, preparedQuery } from '@iip/platform-database';
 import type { CachedValue } from '../resolution/record-cache';
+import { maskedSecretKey } from '../identities/handle-identity';
 import { IdentifierEntity, IdentifierValueEntity } from './identifier.entity';
 
 /** An identifier as resolution needs it: display handle, version, the owner of its prefix, its values in index order. */
@@ -48,17 +49,57 @@ export class IdentifiersRepository {
     const owner = ownerRef(first);
     const values = rows
       .filter((r) => r.idx !== null)
-      .map((r) => ({
-        idx: r.idx as number,
-        type: r.type,
-        format: r.format,
-        value: r.value,
-        ttl: r.ttl,
-        access: r.access,
-        grantees: r.grantees,
-        updatedAt: r.updated_at.toISOString(),
-      }));
+      .map((r) =>
+        // A secret key never leaves the repository on the read path: caches and answers hold the marker.
+        maskedSecretKey({
+          idx: r.idx as number,
+          type: r.type,
+          format: r.format,
+          value: r.value,
+          ttl: r.ttl,
+          access: r.access,
+          grantees: r.grantees,
+          updatedAt: r.updated_at.toISOString(),
+        }),
+      );
     return { handle: first.handle, version: first.version, owner, values };
+  }
+
+  /**
+   * The value at `idx` of the identifier `key` and the owner of its prefix: what a handle
+   * identity authenticates against (the only read that returns a stored secret key's hash).
+   */
+  async secretKeyOf(
+    key: string,
+    idx: number,
+  ): Promise<{ type: string; value: unknown; owner?: TenantRef; ownerSuspended: boolean } | undefined> {
+    const rows: (Pick<IdentifierValueEntity, 'type' | 'value'> &
+      Pick<PrefixEntity, 'tenantId' | 'tenantKind' | 'tenantPath'> & { owner_suspended: boolean })[] = await preparedQuery(
+      this.dataSource,
+      'identifier-secret-key',
+      `SELECT v.type, v.value, ${PREFIX_OWNER_COLUMNS},
+              EXISTS (SELECT 1 FROM suspended_tenants s WHERE s.tenant_id = ANY (p.tenant_path)) AS owner_suspended
+           FROM identifiers i
+           JOIN identifier_values v ON v.key = i.key AND v.idx = $2
+           LEFT JOIN prefixes p ON p.prefix = i.prefix
+          WHERE i.key = $1`,
+      [key, idx],
+    );
+    const [row] = rows;
+    return row ? { type: row.type, value: row.value, owner: ownerRef(row), ownerSuspended: row.owner_suspended } : undefined;
+  }
+
+  /** One value of an identifier (a group an HS_ADMIN names), in the caller's transaction. */
+  async valueAt(
+    manager: EntityManager,
+    key: string,
+    idx: number,
+  ): Promise<Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value'> | undefined> {
+    const rows: Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value'>[] = await manager.query(
+      'SELECT idx, type, format, value FROM identifier_values WHERE key = $1 AND idx = $2',
+      [key, idx],
+    );
+    return rows[0];
   }
 
   findForUpdate(manager: EntityManager, key: string): Promise<IdentifierEntity | null> {

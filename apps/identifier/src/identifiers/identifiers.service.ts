@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { Principal } from '@iip/platform-auth';
+import { Principal, hashSecret, isSecretHash } from '@iip/platform-auth';
 import { ParsedHandle, isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { IdentifierOutbox } from '../messaging/identifier-outbox';
@@ -23,7 +23,9 @@ import {
   removableIndexes,
   storedAsInput,
 } from './value-changes';
-import { buildValues } from './values';
+import { NewValue, buildValues } from './values';
+import { administers, sealSecretKeys } from '../identities/handle-identity';
+import { IdentifierValueEntity } from './identifier.entity';
 
 export interface WriteOptions {
   /** The template the values must follow; on a replace without one, the identifier's own. */
@@ -173,6 +175,7 @@ export class IdentifiersService {
     const existing = await this.existingForChange(manager, handle);
     this.checkVersion(existing.version, options.expectedVersion, handle);
     const stored = await this.identifiers.valuesOf(manager, handle.key);
+    await this.authoriseIdentity(manager, actor, handle, stored);
     if (!options.overwrite) checkNotOverwriting(handle.handle, indexes, new Set(stored.map((v) => v.idx)));
     await this.validateAgainstTemplate(
       existing,
@@ -181,14 +184,17 @@ export class IdentifiersService {
         input.filter((v) => v.index !== ADMIN_INDEX),
       ),
     );
+    // A plaintext secret key an older release stored is hashed with this first write.
+    const unsealed = stored.filter((v) => v.type === 'HS_SECKEY' && !changed.some((c) => c.idx === v.idx) && !isSecretHash(v.value));
+    const written = await sealSecretKeys([...changed, ...unsealed], stored, hashSecret);
     await this.identifiers.deleteValues(
       manager,
       handle.key,
-      changed.map((v) => v.idx),
+      written.map((v) => v.idx),
     );
     await this.identifiers.insertValues(
       manager,
-      changed.map((v) => ({ ...v, key: handle.key })),
+      written.map((v) => ({ ...v, key: handle.key })),
     );
     return this.recordUpdated(manager, existing, prefix.prefix, handle);
   }
@@ -205,6 +211,7 @@ export class IdentifiersService {
     const existing = await this.existingForChange(manager, handle);
     this.checkVersion(existing.version, expectedVersion, handle);
     const stored = await this.identifiers.valuesOf(manager, handle.key);
+    await this.authoriseIdentity(manager, actor, handle, stored);
     const indexes = removableIndexes(handle.handle, listed, new Set(stored.map((v) => v.idx)));
     await this.validateAgainstTemplate(existing, stored.filter((v) => !indexes.includes(v.idx)).map(storedAsInput));
     await this.identifiers.deleteValues(manager, handle.key, indexes);
@@ -264,9 +271,12 @@ export class IdentifiersService {
     if (existing) {
       if (!options.overwrite) throw new IdentifierError(IdentifierErrorCode.HANDLE_ALREADY_EXISTS, `${handle.handle} already exists`);
       this.checkVersion(existing.version, options.expectedVersion, handle);
+      const stored =
+        actor.handleIdentity || values.some((v) => v.type === 'HS_SECKEY') ? await this.identifiers.valuesOf(manager, handle.key) : [];
+      await this.authoriseIdentity(manager, actor, handle, stored);
       const version = existing.version + 1;
       await this.identifiers.bumpVersion(manager, handle.key, version, template);
-      await this.identifiers.replaceValues(manager, handle.key, values);
+      await this.identifiers.replaceValues(manager, handle.key, await this.sealed(values, stored));
       await this.outbox.identifierChanged(manager, {
         handle: existing.handle,
         key: handle.key,
@@ -295,7 +305,7 @@ export class IdentifiersService {
       templateVersion: template?.version ?? null,
       version: 1,
     });
-    await this.identifiers.replaceValues(manager, handle.key, values);
+    await this.identifiers.replaceValues(manager, handle.key, await this.sealed(values, []));
     await this.outbox.identifierChanged(manager, {
       handle: handle.handle,
       key: handle.key,
@@ -312,6 +322,7 @@ export class IdentifiersService {
     const existing = await this.identifiers.findForUpdate(manager, handle.key);
     if (!existing) throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${handle.handle} does not exist`);
     this.checkVersion(existing.version, expectedVersion, handle);
+    if (actor.handleIdentity) await this.authoriseIdentity(manager, actor, handle, await this.identifiers.valuesOf(manager, handle.key));
     await this.identifiers.delete(manager, handle.key);
     await this.outbox.identifierChanged(manager, {
       handle: existing.handle,
@@ -321,6 +332,39 @@ export class IdentifiersService {
       version: existing.version + 1,
       change: 'deleted',
     });
+  }
+
+  /** The values to store, every secret key hashed (slow: only records that carry one pay for it). */
+  private sealed(values: NewValue[], stored: Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value'>[]): Promise<NewValue[]> {
+    return values.some((v) => v.type === 'HS_SECKEY') ? sealSecretKeys(values, stored, hashSecret) : Promise.resolve(values);
+  }
+
+  /**
+   * A handle identity changes an existing record only when the record names it as an admin
+   * (HS_ADMIN / HS_VLIST, or a group one level deep). Creating needs no admin value: the identity
+   * acts for its prefix's tenant, whose prefix the write went under (checked before). A token does
+   * not come here: its tenant's rights over the prefix decide.
+   */
+  private async authoriseIdentity(
+    manager: EntityManager,
+    actor: Principal,
+    handle: ParsedHandle,
+    stored: Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value'>[],
+  ): Promise<void> {
+    const identity = actor.handleIdentity;
+    if (!identity) return;
+    const parsed = parsedOrThrow(identity.handle);
+    const ok = await administers(
+      { index: identity.index, handle: parsed.handle, key: parsed.key },
+      { key: handle.key, values: stored },
+      (key, idx) => this.identifiers.valueAt(manager, key, idx),
+    );
+    if (!ok) {
+      throw new IdentifierError(
+        IdentifierErrorCode.NOT_HANDLE_ADMIN,
+        `${identity.index}:${identity.handle} is not an administrator of ${handle.handle}: no HS_ADMIN or HS_VLIST value of it names the identity`,
+      );
+    }
   }
 
   private checkVersion(current: number, expected: number | undefined, handle: ParsedHandle): void {

@@ -50,6 +50,12 @@ export class PrefixesService {
 
   /** Applies a tenancy event in the consumer's transaction: onboarded tenants get their prefix once. */
   async applyTenantEvent(manager: EntityManager, type: string, tenant: TenantEventData): Promise<void> {
+    // Every tenant event carries the tenant's status: remember suspensions for handle identities.
+    if (tenant.status === 'suspended') {
+      await manager.query('INSERT INTO suspended_tenants (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING', [tenant.id]);
+    } else {
+      await manager.query('DELETE FROM suspended_tenants WHERE tenant_id = $1', [tenant.id]);
+    }
     if (type !== 'TenantOnboarded') {
       await this.prefixes.updateOwner(manager, tenant.id, tenant.kind, tenant.path);
       return;

@@ -59,6 +59,8 @@ function handleCodeOf(err: unknown, method: string): number {
         return HandleResponseCode.AUTHENTICATION_NEEDED;
       case 403:
         return HandleResponseCode.NOT_AUTHORIZED;
+      case 429: // too many failed authentications: no Handle code says so
+        return HandleResponseCode.ERROR;
       case 404: // no such route under /api/: the Handle API's not found, as HTTP 404 goes with it
         return HandleResponseCode.HANDLE_NOT_FOUND;
       default:

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, Headers, Param, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { schemaPipe } from '@iip/platform-errors';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import type { Request, Response } from 'express';
-import { CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
+import { AcceptsBasicAuth, CurrentPrincipal, OptionalAuth, OptionalPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { HandleRecordDto } from '../identifiers/dto/handle-value.dto';
@@ -115,6 +115,8 @@ export class HandlesController {
 
   @Put('*handle')
   @ApiBearerAuth()
+  @ApiBasicAuth()
+  @AcceptsBasicAuth()
   @RequireScopes('identifiers:write')
   @UseFilters(HandleApiErrorFilter)
   @ApiBody({ type: HandleRecordDto })
@@ -191,6 +193,8 @@ export class HandlesController {
 
   @Delete('*handle')
   @ApiBearerAuth()
+  @ApiBasicAuth()
+  @AcceptsBasicAuth()
   @RequireScopes('identifiers:write')
   @UseFilters(HandleApiErrorFilter)
   @ApiOperation({ summary: 'Delete a handle, or with index= only those values; If-Match and Idempotency-Key as for PUT' })

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { isIPv6 } from 'node:net';
 import { SignJWT } from 'jose';
-import { ACCESS_TOKEN_AUDIENCE } from '@iip/platform-auth';
+import { ACCESS_TOKEN_AUDIENCE, DUMMY_SECRET_HASH, sourceOf } from '@iip/platform-auth';
 import { Redis } from '@iip/platform-redis';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { ClientsRepository } from './clients.repository';
@@ -41,31 +40,8 @@ export interface TokenResponse {
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
 const FAILURE_WINDOW_SECONDS = 60;
 
-/**
- * Whom failed logins are counted against: an IPv4 address (IPv4-mapped IPv6 included), or an
- * IPv6 /64, since one subscriber usually holds a whole /64 and could rotate through it.
- */
-export function sourceOf(address: string | undefined): string {
-  if (!address) return 'unknown';
-  const bare = address.split('%')[0];
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
-  if (mapped) return mapped[1];
-  if (!isIPv6(bare)) return bare;
-  // An embedded IPv4 tail (::1.2.3.4) becomes the last two groups.
-  const hex = bare.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) =>
-    [((+a << 8) | +b).toString(16), ((+c << 8) | +d).toString(16)].join(':'),
-  );
-  const [head, tail] = hex.split('::');
-  const groups = (part: string | undefined) => (part ? part.split(':') : []);
-  const all =
-    tail === undefined
-      ? groups(head)
-      : [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
-  return `${all
-    .slice(0, 4)
-    .map((g) => parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
-}
+// Shared with the identifier node's handle identities; tests and callers import it from here too.
+export { sourceOf };
 
 /** OAuth2 client credentials grant (RFC 6749 §4.4): a client's secret for a short-lived signed JWT. */
 @Injectable()
@@ -110,7 +86,7 @@ export class TokenService {
 
     const client = await this.clients.findById(req.clientId);
     // Hash even for unknown clients so timing does not reveal which client ids exist.
-    const secretOk = await verifySecret(req.clientSecret, client?.secretHash ?? DUMMY_HASH);
+    const secretOk = await verifySecret(req.clientSecret, client?.secretHash ?? DUMMY_SECRET_HASH);
     if (!client || !secretOk || client.status !== 'active') {
       await this.countFailure(sourceClientKey, sourceKey);
       throw new OAuthError('invalid_client', 'Client authentication failed', 401, basic);
@@ -153,6 +129,3 @@ export class TokenService {
     await this.redis.incrementWindows(keys, FAILURE_WINDOW_SECONDS);
   }
 }
-
-// A valid hash of a random value: checking against it costs the same as a real check.
-const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -1,9 +1,10 @@
-import { CanActivate, ExecutionContext, HttpException, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { CanActivate, ExecutionContext, HttpException, Injectable, Optional } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import { RpcException } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { Request, Response } from 'express';
 import { problem } from '@iip/platform-errors';
+import { ACCEPTS_BASIC_AUTH, BasicAuthenticator, BasicCredentials, basicCredentialsFrom } from './basic-auth';
 import { IS_PUBLIC, OPTIONAL_AUTH, REQUIRED_SCOPES, attachPrincipal } from './decorators';
 import { Principal } from './principal';
 import { InvalidTokenError, TokenVerifier } from './token-verifier';
@@ -17,7 +18,11 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
+    @Optional() private readonly moduleRef?: ModuleRef,
   ) {}
+
+  /** The service's Basic authenticator, looked up once: it lives in a feature module, not in this one. */
+  private basicAuthenticator?: BasicAuthenticator | null;
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -35,11 +40,13 @@ export class AuthGuard implements CanActivate {
     }
     const req = context.switchToHttp().getRequest<Request>();
     if (optional && req.headers.authorization === undefined) return true;
-    const principal = await this.authenticate(
-      bearerFrom(req.headers.authorization),
-      'http',
-      context.switchToHttp().getResponse<Response>(),
-    );
+    const acceptsBasic = this.reflector.getAllAndOverride<boolean>(ACCEPTS_BASIC_AUTH, targets) ?? false;
+    const basic = acceptsBasic ? basicCredentialsFrom(req.headers.authorization) : undefined;
+    const authenticator = basic !== undefined ? this.findBasicAuthenticator() : undefined;
+    const principal =
+      basic !== undefined && authenticator
+        ? await this.authenticateBasic(authenticator, basic, req, context.switchToHttp().getResponse<Response>())
+        : await this.authenticate(bearerFrom(req.headers.authorization), 'http', context.switchToHttp().getResponse<Response>());
     this.checkScopes(principal, required, 'http', context.switchToHttp().getResponse<Response>());
     attachPrincipal(req, principal);
     return true;
@@ -53,6 +60,30 @@ export class AuthGuard implements CanActivate {
       if (err instanceof InvalidTokenError) throw unauthenticated(transport, `Invalid access token: ${err.message}`, res, true);
       throw err;
     }
+  }
+
+  private async authenticateBasic(
+    authenticator: BasicAuthenticator,
+    credentials: BasicCredentials | 'malformed',
+    req: Request,
+    res: Response,
+  ): Promise<Principal> {
+    if (credentials === 'malformed') throw basicUnauthenticated('The Basic credentials are not base64 of user:password', res);
+    const principal = await authenticator.authenticate(credentials, req);
+    // The same revocation view as for tokens: a suspended tenant's identities are refused at once.
+    if (this.verifier.noLongerValid(principal)) throw basicUnauthenticated('The credentials may not act: their tenant is suspended', res);
+    return principal;
+  }
+
+  private findBasicAuthenticator(): BasicAuthenticator | undefined {
+    if (this.basicAuthenticator === undefined) {
+      try {
+        this.basicAuthenticator = this.moduleRef?.get(BasicAuthenticator, { strict: false }) ?? null;
+      } catch {
+        this.basicAuthenticator = null; // none provided: Basic is not accepted, the bearer check answers
+      }
+    }
+    return this.basicAuthenticator ?? undefined;
   }
 
   private checkScopes(principal: Principal, required: string[], transport: 'http' | 'rpc', res?: Response): void {
@@ -78,6 +109,12 @@ function bearerFrom(value: unknown): string | undefined {
 export function invalidTokenError(context: ExecutionContext, detail: string): Error {
   if (context.getType() === 'rpc') return unauthenticated('rpc', `Invalid access token: ${detail}`, undefined, true);
   return unauthenticated('http', `Invalid access token: ${detail}`, context.switchToHttp().getResponse<Response>(), true);
+}
+
+/** The 401 for Basic credentials that do not authenticate; Basic authenticators throw it too. */
+export function basicUnauthenticated(detail: string, res?: Response): HttpException {
+  res?.setHeader('WWW-Authenticate', 'Basic realm="iip", charset="UTF-8"');
+  return new HttpException({ problem: problem(401, 'UNAUTHENTICATED', detail) }, 401);
 }
 
 function unauthenticated(transport: 'http' | 'rpc', detail: string, res: Response | undefined, invalid: boolean): Error {

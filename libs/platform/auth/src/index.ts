@@ -6,3 +6,6 @@ export * from './revocation-events';
 export * from './revocation-view';
 export * from './tenant-context';
 export * from './token-verifier';
+export * from './basic-auth';
+export * from './secret-hash';
+export * from './source-address';

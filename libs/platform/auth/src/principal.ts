@@ -21,6 +21,11 @@ export interface Principal {
    */
   issuedAt?: number;
   expiresAt: number;
+  /**
+   * Set when a Handle client authenticated as a handle identity (`index:handle` and its secret
+   * key) rather than with a token: the service then also checks the identity administers what it changes.
+   */
+  handleIdentity?: { index: number; handle: string };
 }
 
 /** Claims IIP access tokens carry beyond the registered ones. */

@@ -1,0 +1,86 @@
+import { HttpException, Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import {
+  BasicAuthenticator,
+  BasicCredentials,
+  DUMMY_SECRET_HASH,
+  Principal,
+  basicUnauthenticated,
+  isSecretHash,
+  sourceOf,
+  verifySecret,
+} from '@iip/platform-auth';
+import { problem } from '@iip/platform-errors';
+import { Redis } from '@iip/platform-redis';
+import { IdentifiersRepository } from '../identifiers/identifiers.repository';
+import { IDENTIFIER_REDIS } from '../resolution/record-cache';
+import { decodeSecret, parseHandleIdentity } from './handle-identity';
+
+/** Failed authentications per identity and source address per minute before 429; per source over all identities, five times that. */
+const MAX_FAILURES_PER_IDENTITY = 10;
+const MAX_FAILURES_PER_SOURCE = 5 * MAX_FAILURES_PER_IDENTITY;
+const FAILURE_WINDOW_SECONDS = 60;
+/** How long the principal of one request counts as valid (it is rebuilt, and checked, on every request). */
+const PRINCIPAL_LIFETIME_SECONDS = 60;
+const MAX_SECRET_LENGTH = 1_024;
+
+/**
+ * Handle clients' `Authorization: Basic` with the user `index:handle` (percent-encoded) and the
+ * secret key stored at that index as the password (the Handle REST API's secret-key
+ * authentication). The identity acts for the tenant owning its handle's prefix, with
+ * `identifiers:write`; which handles it may change the write itself checks (HS_ADMIN / HS_VLIST).
+ */
+@Injectable()
+export class HandleIdentityAuthenticator extends BasicAuthenticator {
+  constructor(
+    private readonly identifiers: IdentifiersRepository,
+    @Inject(IDENTIFIER_REDIS) private readonly redis: Redis,
+  ) {
+    super();
+  }
+
+  async authenticate(credentials: BasicCredentials, req: Request): Promise<Principal> {
+    const res = req.res;
+    const identity = parseHandleIdentity(credentials.user);
+    if (typeof identity === 'string') throw basicUnauthenticated(`Not a handle identity: ${identity}`, res);
+    const secret = decodeSecret(credentials.password);
+    if (secret === undefined || secret.length > MAX_SECRET_LENGTH) {
+      throw basicUnauthenticated('The secret key is not valid percent-encoding (or longer than 1024 characters)', res);
+    }
+
+    // Counted per source and identity, so nobody elsewhere locks an identity out, and per source to slow spraying.
+    const source = sourceOf(req.ip ?? req.socket.remoteAddress);
+    const identityKey = `handle-identity:failures:source-identity:${source} ${identity.index}:${identity.key}`;
+    const sourceKey = `handle-identity:failures:source:${source}`;
+    const [perIdentity, perSource] = (await this.redis.mget([identityKey, sourceKey])).map((v) => Number(v ?? 0));
+    if (perIdentity >= MAX_FAILURES_PER_IDENTITY || perSource >= MAX_FAILURES_PER_SOURCE) {
+      res?.setHeader('Retry-After', String(FAILURE_WINDOW_SECONDS));
+      throw new HttpException(
+        { problem: problem(429, 'TOO_MANY_ATTEMPTS', 'Too many failed authentications from your address; try again in a minute') },
+        429,
+      );
+    }
+
+    const stored = await this.identifiers.secretKeyOf(identity.key, identity.index);
+    // Unknown identities, other types and plaintext keys of an older release check against a
+    // dummy hash: the same cost as a wrong secret, and a plaintext key never authenticates.
+    const hash = stored?.type === 'HS_SECKEY' && isSecretHash(stored.value) ? stored.value : undefined;
+    const ok = await verifySecret(Buffer.from(secret, 'utf8'), hash ?? DUMMY_SECRET_HASH);
+    if (!ok || hash === undefined || !stored?.owner) {
+      await this.redis.incrementWindows([identityKey, sourceKey], FAILURE_WINDOW_SECONDS);
+      throw basicUnauthenticated('Handle identity authentication failed', res);
+    }
+    // The owner (or a tenant above it) is suspended: for as long as it lasts, not only within the token window.
+    if (stored.ownerSuspended) throw basicUnauthenticated('The credentials may not act: their tenant is suspended', res);
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      clientId: `handle:${identity.index}:${identity.handle}`,
+      tenant: stored.owner,
+      scopes: new Set(['identifiers:write']),
+      // Now: the revocation view refuses it while the owning tenant (or one above) is suspended.
+      issuedAt: now,
+      expiresAt: now + PRINCIPAL_LIFETIME_SECONDS,
+      handleIdentity: { index: identity.index, handle: identity.handle },
+    };
+  }
+}

@@ -1,0 +1,125 @@
+import { hashSecret, verifySecret } from '@iip/platform-auth';
+import { ParsedHandle, parseHandle } from '../handles/handle-syntax';
+import { IdentifierError } from '../identifier.errors';
+import { SECRET_KEY_MARKER, administers, decodeSecret, maskedSecretKey, parseHandleIdentity, sealSecretKeys } from './handle-identity';
+
+/** A handle's comparison key, as the node computes it. */
+const keyOf = (handle: string) => (parseHandle(handle) as ParsedHandle).key;
+
+describe('handle identities in Basic credentials', () => {
+  it('reads index:handle percent-encoded, as Handle clients send it', () => {
+    expect(parseHandleIdentity('300%3A88.100.1000%2FADMIN')).toEqual({
+      index: 300,
+      handle: '88.100.1000/ADMIN',
+      key: keyOf('88.100.1000/ADMIN'),
+    });
+    // Percent-encoding is optional where a character needs none; the key folds ASCII case as handles compare.
+    expect(parseHandleIdentity('301:88.100.1000/admin')).toMatchObject({
+      index: 301,
+      handle: '88.100.1000/admin',
+      key: keyOf('88.100.1000/ADMIN'),
+    });
+    expect(parseHandleIdentity('300%3A88.100.1000%2FA%C3%84')).toMatchObject({ handle: '88.100.1000/AÄ' });
+  });
+
+  it.each([
+    ['no colon', '88.100.1000%2FADMIN', /index:handle/],
+    ['a non-numeric index', 'admin%3A88.100.1000%2FADMIN', /index must be an integer/],
+    ['index 0', '0%3A88.100.1000%2FADMIN', /index must be an integer/],
+    ['a negative index', '-1%3A88.100.1000%2FADMIN', /index must be an integer/],
+    ['an index past int32', '2147483648%3A88.100.1000%2FADMIN', /index must be an integer/],
+    ['an empty handle', '300%3A', /handle is not valid/],
+    ['a handle without a suffix', '300%3A88.100.1000', /handle is not valid/],
+    ['broken percent-encoding', '300%3A88.100.1000%2', /percent-encoding/],
+  ])('refuses a user with %s', (_case, user, message) => {
+    const parsed = parseHandleIdentity(user);
+    expect(typeof parsed).toBe('string');
+    expect(parsed).toMatch(message);
+  });
+
+  it('percent-decodes the secret key, and refuses one that does not decode', () => {
+    expect(decodeSecret('s3cr%C3%A9t%3A%25')).toBe('s3crét:%');
+    expect(decodeSecret('plain-secret')).toBe('plain-secret');
+    expect(decodeSecret('50%')).toBeUndefined();
+  });
+});
+
+describe('secret keys at rest', () => {
+  const seckey = (idx: number, value: unknown, format = 'string') => ({ idx, type: 'HS_SECKEY', format, value });
+
+  it('stores a new secret key as a slow hash of its bytes, and reads show only the marker', async () => {
+    const [url, sealed] = await sealSecretKeys(
+      [{ idx: 1, type: 'URL', format: 'string', value: 'https://x' }, seckey(300, 's3cret')],
+      [],
+      hashSecret,
+    );
+    expect(url.value).toBe('https://x');
+    expect(sealed.value).toMatch(/^scrypt\$/);
+    await expect(verifySecret(Buffer.from('s3cret'), sealed.value as string)).resolves.toBe(true);
+    expect(maskedSecretKey(sealed)).toEqual({ idx: 300, type: 'HS_SECKEY', format: 'string', value: SECRET_KEY_MARKER });
+    // hex and base64 keys stand for their bytes: the same secret either way.
+    const [hex] = await sealSecretKeys([seckey(300, Buffer.from('s3cret').toString('hex'), 'hex')], [], hashSecret);
+    await expect(verifySecret(Buffer.from('s3cret'), hex.value as string)).resolves.toBe(true);
+  });
+
+  it('keeps the stored key when a client sends the marker back, hashing a plaintext one an older release left', async () => {
+    const hashed = await hashSecret('kept');
+    const [kept] = await sealSecretKeys([seckey(300, SECRET_KEY_MARKER)], [seckey(300, hashed)], hashSecret);
+    expect(kept.value).toBe(hashed);
+    const [upgraded] = await sealSecretKeys([seckey(300, SECRET_KEY_MARKER)], [seckey(300, 'legacy-plain')], hashSecret);
+    expect(upgraded.value).toMatch(/^scrypt\$/);
+    await expect(verifySecret(Buffer.from('legacy-plain'), upgraded.value as string)).resolves.toBe(true);
+  });
+
+  it('refuses the marker where no key is stored', async () => {
+    await expect(sealSecretKeys([seckey(301, SECRET_KEY_MARKER)], [seckey(300, 'x')], hashSecret)).rejects.toThrow(IdentifierError);
+  });
+});
+
+describe('who a handle identity administers', () => {
+  const identity = { index: 300, handle: '88.100.1000/ADMIN', key: keyOf('88.100.1000/ADMIN') };
+  const admin = (idx: number, handle: string, index: number) => ({
+    idx,
+    type: 'HS_ADMIN',
+    format: 'admin',
+    value: { handle, index, permissions: '011111110011' },
+  });
+  const vlist = (idx: number, members: { handle: string; index: number }[]) => ({ idx, type: 'HS_VLIST', format: 'vlist', value: members });
+  const serverAdmin = admin(100, '0.NA/88.100.1000', 200);
+  const none = () => Promise.resolve(undefined);
+
+  it('is named by an HS_ADMIN or HS_VLIST value of the record (handles compared without ASCII case)', async () => {
+    await expect(administers(identity, { key: 'K', values: [serverAdmin, admin(101, '88.100.1000/admin', 300)] }, none)).resolves.toBe(
+      true,
+    );
+    await expect(administers(identity, { key: 'K', values: [vlist(102, [identity])] }, none)).resolves.toBe(true);
+  });
+
+  it('is listed in a group an HS_ADMIN names, one level deep, in the record itself or another', async () => {
+    await expect(
+      administers(
+        identity,
+        { key: 'K', values: [admin(101, '88.100.1000/X', 200), vlist(200, [{ handle: '88.100.1000/Y', index: 300 }])] },
+        none,
+      ),
+    ).resolves.toBe(false); // 88.100.1000/X is another handle: its index 200 is asked for, and there is none
+    const groups = jest.fn((key: string, idx: number) =>
+      Promise.resolve(key === keyOf('88.100.1000/GROUP') && idx === 200 ? vlist(200, [identity]) : undefined),
+    );
+    await expect(administers(identity, { key: 'K', values: [admin(101, '88.100.1000/GROUP', 200)] }, groups)).resolves.toBe(true);
+    await expect(
+      administers(identity, { key: keyOf('88.100.1000/X'), values: [admin(101, '88.100.1000/X', 200), vlist(200, [identity])] }, none),
+    ).resolves.toBe(true);
+  });
+
+  it('is not named: another index, another handle, the server admin only, or a group two levels down', async () => {
+    await expect(administers(identity, { key: 'K', values: [serverAdmin] }, none)).resolves.toBe(false);
+    await expect(administers(identity, { key: 'K', values: [admin(101, '88.100.1000/ADMIN', 301)] }, none)).resolves.toBe(false);
+    await expect(administers(identity, { key: 'K', values: [admin(101, '88.100.2000/ADMIN', 300)] }, none)).resolves.toBe(false);
+    const nested = (key: string) =>
+      Promise.resolve(
+        key === keyOf('88.100.1000/OUTER') ? vlist(200, [{ handle: '88.100.1000/INNER', index: 200 }]) : vlist(200, [identity]),
+      );
+    await expect(administers(identity, { key: 'K', values: [admin(101, '88.100.1000/OUTER', 200)] }, nested)).resolves.toBe(false);
+  });
+});
