@@ -104,6 +104,8 @@ describe('a healthy first start on a fresh broker logs no warnings or errors', (
       'the event to be consumed',
     );
     expect(lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+    // Stopped here, not in afterAll: a relay still polling would publish the next test's event.
+    for (const stop of stops.splice(0).reverse()) await stop();
   });
 
   it('a relay waiting for an unreachable broker stops at once, and says nothing about it', async () => {
