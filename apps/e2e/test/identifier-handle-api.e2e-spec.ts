@@ -2,7 +2,7 @@ import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
 import { RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
-import { startTestIdentifier } from '@iip/identifier-testing';
+import { enterprisePrefixOf, startTestIdentifier } from '@iip/identifier-testing';
 
 const SCOPES = ['tenants:read', 'identifiers:write'];
 
@@ -30,14 +30,7 @@ describe('identifier node: Handle REST API per-index writes, minted suffixes, st
     const other = await createTenant(tenancy, op, { kind: 'group' });
     token = (await clientToken(tenancy, op, owner.id, SCOPES)).token;
     otherToken = (await clientToken(tenancy, op, other.id, SCOPES)).token;
-    prefix = await waitFor(
-      async () => {
-        const res = await request(node.httpUrl).get('/v1/prefixes').auth(token, { type: 'bearer' });
-        return res.body.items?.[0]?.prefix as string | undefined;
-      },
-      30_000,
-      'the enterprise prefix',
-    );
+    prefix = await enterprisePrefixOf(node.httpUrl, token, 'the enterprise prefix');
     // The other tenant's prefix must exist too, so its refusals are about ownership.
     await waitFor(
       async () => (await request(node.httpUrl).get('/v1/prefixes').auth(otherToken, { type: 'bearer' })).body.items?.[0]?.prefix,

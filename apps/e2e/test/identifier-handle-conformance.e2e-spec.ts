@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
-import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
+import { TestEnvironment, createTestEnvironment } from '@iip/platform-testing';
 import { CreatedTenant, RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
-import { identifierGrpcClient, startTestIdentifier } from '@iip/identifier-testing';
+import { identifierGrpcClient, enterprisePrefixOf, startTestIdentifier } from '@iip/identifier-testing';
 
 const SCOPES = ['tenants:read', 'tenants:write', 'clients:write', 'identifiers:write'];
 
@@ -31,14 +31,7 @@ describe('identifier node: Handle REST API conformance', () => {
     tokens.owner = (await clientToken(tenancy, op, owner.id, SCOPES)).token;
     tokens.other = (await clientToken(tenancy, op, other.id, SCOPES)).token;
     for (const [who, tenant] of Object.entries({ owner, other })) {
-      prefixes[who] = await waitFor(
-        async () => {
-          const res = await request(node.httpUrl).get('/v1/prefixes').auth(tokens[who], { type: 'bearer' });
-          return res.body.items?.[0]?.prefix as string | undefined;
-        },
-        30_000,
-        `the prefix of ${tenant.id}`,
-      );
+      prefixes[who] = await enterprisePrefixOf(node.httpUrl, tokens[who], `the prefix of ${tenant.id}`);
     }
   });
 

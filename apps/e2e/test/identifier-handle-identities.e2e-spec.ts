@@ -2,7 +2,7 @@ import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
 import { CreatedTenant, RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
-import { startTestIdentifier } from '@iip/identifier-testing';
+import { enterprisePrefixOf, startTestIdentifier } from '@iip/identifier-testing';
 
 const SCOPES = ['tenants:read', 'identifiers:write'];
 const SECRET = 'correct horse battery staple';
@@ -30,14 +30,7 @@ describe('identifier node: handle identities (HS_SECKEY, HTTP Basic) beside OAut
     tokens.owner = (await clientToken(tenancy, op, owner.id, SCOPES)).token;
     tokens.other = (await clientToken(tenancy, op, other.id, SCOPES)).token;
     for (const [who, tenant] of Object.entries({ owner, other })) {
-      prefixes[who] = await waitFor(
-        async () => {
-          const res = await request(node.httpUrl).get('/v1/prefixes').auth(tokens[who], { type: 'bearer' });
-          return res.body.items?.[0]?.prefix as string | undefined;
-        },
-        30_000,
-        `the prefix of ${tenant.id}`,
-      );
+      prefixes[who] = await enterprisePrefixOf(node.httpUrl, tokens[who], `the prefix of ${tenant.id}`);
     }
     // Each tenant registers an admin identity under its prefix: the secret key at index 300.
     for (const who of ['owner', 'other']) {

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
 import { CreatedTenant, RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
-import { identifierGrpcClient, startTestIdentifier } from '@iip/identifier-testing';
+import { identifierGrpcClient, enterprisePrefixOf, startTestIdentifier } from '@iip/identifier-testing';
 
 const SCOPES = ['tenants:read', 'tenants:write', 'clients:write', 'identifiers:write'];
 
@@ -34,14 +34,7 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     tokens.sub = (await clientToken(tenancy, tokens.group, sub.id, SCOPES)).token;
     // Each onboarded tenant gets its enterprise prefix through TenantOnboarded → PrefixAllocated.
     for (const [who, tenant] of Object.entries({ group, sub, other, partner })) {
-      prefixes[who] = await waitFor(
-        async () => {
-          const res = await request(node.httpUrl).get('/v1/prefixes').auth(tokens[who], { type: 'bearer' });
-          return res.body.items?.[0]?.prefix as string | undefined;
-        },
-        30_000,
-        `the prefix of ${tenant.id}`,
-      );
+      prefixes[who] = await enterprisePrefixOf(node.httpUrl, tokens[who], `the prefix of ${tenant.id}`);
     }
   });
 

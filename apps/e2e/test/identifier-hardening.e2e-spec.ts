@@ -4,7 +4,7 @@ import { IdentifierV1 } from '@iip/contracts';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
 import { CreatedTenant, RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
-import { identifierGrpcClient, startTestIdentifier } from '@iip/identifier-testing';
+import { identifierGrpcClient, enterprisePrefixOf, startTestIdentifier } from '@iip/identifier-testing';
 
 const SCOPES = ['tenants:read', 'tenants:write', 'clients:write', 'identifiers:write'];
 const PROBLEM_JSON = /^application\/problem\+json/;
@@ -40,14 +40,7 @@ describe('identifier node: hardened against other tenants and bad input', () => 
     tokens.a = (await clientToken(tenancy, tokens.op, a.id, SCOPES)).token;
     tokens.b = (await clientToken(tenancy, tokens.op, b.id, SCOPES)).token;
     for (const who of ['a', 'b']) {
-      prefixes[who] = await waitFor(
-        async () => {
-          const res = await request(node.httpUrl).get('/v1/prefixes').auth(tokens[who], { type: 'bearer' });
-          return res.body.items?.[0]?.prefix as string | undefined;
-        },
-        30_000,
-        `the prefix of tenant ${who}`,
-      );
+      prefixes[who] = await enterprisePrefixOf(node.httpUrl, tokens[who], `the prefix of tenant ${who}`);
     }
   });
 

@@ -1,7 +1,8 @@
 import { ClientReadableStream, credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
 import { IdentifierV1 } from '@iip/contracts';
 import { ServiceRuntime } from '@iip/platform-runtime';
-import { TestEnvironment } from '@iip/platform-testing';
+import request from 'supertest';
+import { TestEnvironment, waitFor } from '@iip/platform-testing';
 import { loadIdentifierConfig } from '../src/config';
 import { startIdentifier } from '../src/identifier-app';
 
@@ -22,6 +23,21 @@ export function startTestIdentifier(
         ...overrides,
       }),
     ),
+  );
+}
+
+/**
+ * The first enterprise prefix a token's tenant holds at a node, once the node has allocated it
+ * (TenantOnboarded → PrefixAllocated runs through Kafka, so it may take a moment).
+ */
+export function enterprisePrefixOf(nodeUrl: string, token: string, what = 'the enterprise prefix'): Promise<string> {
+  return waitFor(
+    async () => {
+      const res = await request(nodeUrl).get('/v1/prefixes').auth(token, { type: 'bearer' });
+      return res.body.items?.[0]?.prefix as string | undefined;
+    },
+    30_000,
+    what,
   );
 }
 

@@ -4,6 +4,7 @@ import { PrefixEntity } from '../prefixes/prefix.entity';
 import { HandleValueInput } from './dto/handle-value.schema';
 import { authoriseReservedValues } from './reserved-values';
 import { MAX_VALUE_DEPTH, buildValues, valueDepthExceeds } from './values';
+import { identifierErrorOf } from '../../test/identifier-error';
 
 const TENANT = '6f1c2b8e-0d7a-4c1e-9a55-0c2f3d4e5f60';
 const prefix = { prefix: '88.100.1000', tenantId: TENANT, tenantKind: 'group', tenantPath: [TENANT] } as PrefixEntity;
@@ -14,16 +15,6 @@ const admin = (handle: string, index = 2): HandleValueInput => ({
 });
 const value = (type: string, format: string, v: unknown, extra: Partial<HandleValueInput> = {}): HandleValueInput =>
   ({ index: 3, type, data: { format, value: v }, ...extra }) as HandleValueInput;
-
-function failure(run: () => unknown): IdentifierError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof IdentifierError) return err;
-    throw err;
-  }
-  throw new Error('expected an IdentifierError');
-}
 
 describe('buildValues: reserved Handle types keep their Handle System shape', () => {
   it.each([
@@ -36,7 +27,7 @@ describe('buildValues: reserved Handle types keep their Handle System shape', ()
     ['an HS_ADMIN naming no handle', admin('not a handle'), /names "not a handle", which is neither a handle nor a prefix record/],
     ['a public HS_SECKEY', value('HS_SECKEY', 'string', 's3cret', { access: 'public' }), /secret and cannot be public/],
   ])('refuses %s', (_name, v, message) => {
-    const err = failure(() => buildValues([v], prefix, 60));
+    const err = identifierErrorOf(() => buildValues([v], prefix, 60));
     expect(err.code).toBe(IdentifierErrorCode.INVALID_VALUE);
     expect(err.message).toMatch(message);
   });
@@ -65,7 +56,7 @@ describe('buildValues: reserved Handle types keep their Handle System shape', ()
   it('refuses a value nested deeper than the limit, on every transport alike', () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 5_000; i++) deep = [deep];
-    const err = failure(() => buildValues([value('DATA', 'site', { deep })], prefix, 60));
+    const err = identifierErrorOf(() => buildValues([value('DATA', 'site', { deep })], prefix, 60));
     expect(err.message).toBe(`Value 3: data.value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
   });
 

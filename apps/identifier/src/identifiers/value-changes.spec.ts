@@ -1,4 +1,4 @@
-import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { IdentifierErrorCode } from '../identifier.errors';
 import { HandleValueInput } from './dto/handle-value.schema';
 import {
   VARIOUS,
@@ -9,6 +9,7 @@ import {
   mintedHandleName,
   removableIndexes,
 } from './value-changes';
+import { identifierErrorOf } from '../../test/identifier-error';
 
 const url = (index: number, value = `https://example.com/${index}`): HandleValueInput => ({
   index,
@@ -16,22 +17,12 @@ const url = (index: number, value = `https://example.com/${index}`): HandleValue
   data: { format: 'string', value },
 });
 
-function failure(run: () => unknown): IdentifierError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof IdentifierError) return err;
-    throw err;
-  }
-  throw new Error('expected an IdentifierError');
-}
-
 describe('listedIndexes: index= of a PUT from the query string', () => {
   it('reads numbers, or various alone', () => {
     expect(listedIndexes(['4', '5'])).toEqual([4, 5]);
     expect(listedIndexes(['various', 'various'])).toBe(VARIOUS);
-    expect(failure(() => listedIndexes(['various', '4'])).code).toBe(IdentifierErrorCode.INVALID_VALUE);
-    expect(failure(() => listedIndexes(['2147483648'])).code).toBe(IdentifierErrorCode.INVALID_VALUE);
+    expect(identifierErrorOf(() => listedIndexes(['various', '4'])).code).toBe(IdentifierErrorCode.INVALID_VALUE);
+    expect(identifierErrorOf(() => listedIndexes(['2147483648'])).code).toBe(IdentifierErrorCode.INVALID_VALUE);
   });
 });
 
@@ -45,10 +36,10 @@ describe('changedIndexes: index= of a PUT names exactly the values sent', () => 
   });
 
   it('refuses a listed index without a value, and a value that is not listed', () => {
-    const missing = failure(() => changedIndexes([4, 5], [url(4)]));
+    const missing = identifierErrorOf(() => changedIndexes([4, 5], [url(4)]));
     expect(missing.code).toBe(IdentifierErrorCode.INVALID_VALUE);
     expect(missing.message).toMatch(/index 5 is listed but has no value/);
-    const unlisted = failure(() => changedIndexes([4], [url(4), url(6)]));
+    const unlisted = identifierErrorOf(() => changedIndexes([4], [url(4), url(6)]));
     expect(unlisted.message).toMatch(/values at 6, which are not listed/);
   });
 });
@@ -68,7 +59,7 @@ describe('mergedValues: a per-index PUT keeps what it does not name', () => {
 describe('checkNotOverwriting: overwrite=false with index=', () => {
   it('lets new indexes through and refuses taken ones with VALUE_ALREADY_EXISTS', () => {
     expect(() => checkNotOverwriting('88.100/X', [2, 3], new Set([1, 100]))).not.toThrow();
-    const err = failure(() => checkNotOverwriting('88.100/X', [1, 2], new Set([1, 100])));
+    const err = identifierErrorOf(() => checkNotOverwriting('88.100/X', [1, 2], new Set([1, 100])));
     expect(err.code).toBe(IdentifierErrorCode.VALUE_ALREADY_EXISTS);
     expect(err.handleCode()).toBe(201);
     expect(err.httpStatus()).toBe(409);
@@ -83,14 +74,14 @@ describe('removableIndexes: DELETE with index=', () => {
   });
 
   it('refuses the whole request when any listed index holds no value (Handle code 200)', () => {
-    const err = failure(() => removableIndexes('88.100/X', [2, 3], stored));
+    const err = identifierErrorOf(() => removableIndexes('88.100/X', [2, 3], stored));
     expect(err.code).toBe(IdentifierErrorCode.VALUES_NOT_FOUND);
     expect(err.handleCode()).toBe(200);
     expect(err.message).toMatch(/no values at index 3/);
   });
 
   it("never removes the server's HS_ADMIN at 100 this way", () => {
-    const err = failure(() => removableIndexes('88.100/X', [1, 100], stored));
+    const err = identifierErrorOf(() => removableIndexes('88.100/X', [1, 100], stored));
     expect(err.code).toBe(IdentifierErrorCode.VALUE_NOT_PERMITTED);
   });
 });
@@ -102,6 +93,6 @@ describe('mintedHandleName: mintNewSuffix appends to the path as given', () => {
   });
 
   it('refuses a bare prefix, which has no slash to append to', () => {
-    expect(failure(() => mintedHandleName('88.100.1000', 'abc')).code).toBe(IdentifierErrorCode.INVALID_HANDLE);
+    expect(identifierErrorOf(() => mintedHandleName('88.100.1000', 'abc')).code).toBe(IdentifierErrorCode.INVALID_HANDLE);
   });
 });

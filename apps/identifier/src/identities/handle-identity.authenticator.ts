@@ -11,7 +11,7 @@ import {
   verifySecret,
 } from '@iip/platform-auth';
 import { problem } from '@iip/platform-errors';
-import { Redis } from '@iip/platform-redis';
+import { FailedAttemptLimiter, Redis } from '@iip/platform-redis';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { IDENTIFIER_REDIS } from '../resolution/record-cache';
 import { decodeSecret, parseHandleIdentity } from './handle-identity';
@@ -19,7 +19,6 @@ import { decodeSecret, parseHandleIdentity } from './handle-identity';
 /** Failed authentications per identity and source address per minute before 429; per source over all identities, five times that. */
 const MAX_FAILURES_PER_IDENTITY = 10;
 const MAX_FAILURES_PER_SOURCE = 5 * MAX_FAILURES_PER_IDENTITY;
-const FAILURE_WINDOW_SECONDS = 60;
 /** How long the principal of one request counts as valid (it is rebuilt, and checked, on every request). */
 const PRINCIPAL_LIFETIME_SECONDS = 60;
 const MAX_SECRET_LENGTH = 1_024;
@@ -32,11 +31,17 @@ const MAX_SECRET_LENGTH = 1_024;
  */
 @Injectable()
 export class HandleIdentityAuthenticator extends BasicAuthenticator {
+  private readonly failures: FailedAttemptLimiter;
+
   constructor(
     private readonly identifiers: IdentifiersRepository,
-    @Inject(IDENTIFIER_REDIS) private readonly redis: Redis,
+    @Inject(IDENTIFIER_REDIS) redis: Redis,
   ) {
     super();
+    this.failures = new FailedAttemptLimiter(redis, 'handle-identity:failures', {
+      perSubject: MAX_FAILURES_PER_IDENTITY,
+      perSource: MAX_FAILURES_PER_SOURCE,
+    });
   }
 
   async authenticate(credentials: BasicCredentials, req: Request): Promise<Principal> {
@@ -48,13 +53,10 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
       throw basicUnauthenticated('The secret key is not valid percent-encoding (or longer than 1024 characters)', res);
     }
 
-    // Counted per source and identity, so nobody elsewhere locks an identity out, and per source to slow spraying.
     const source = sourceOf(req.ip ?? req.socket.remoteAddress);
-    const identityKey = `handle-identity:failures:source-identity:${source} ${identity.index}:${identity.key}`;
-    const sourceKey = `handle-identity:failures:source:${source}`;
-    const [perIdentity, perSource] = (await this.redis.mget([identityKey, sourceKey])).map((v) => Number(v ?? 0));
-    if (perIdentity >= MAX_FAILURES_PER_IDENTITY || perSource >= MAX_FAILURES_PER_SOURCE) {
-      res?.setHeader('Retry-After', String(FAILURE_WINDOW_SECONDS));
+    const subject = `${identity.index}:${identity.key}`;
+    if (await this.failures.blocked(source, subject)) {
+      res?.setHeader('Retry-After', String(FailedAttemptLimiter.WINDOW_SECONDS));
       throw new HttpException(
         { problem: problem(429, 'TOO_MANY_ATTEMPTS', 'Too many failed authentications from your address; try again in a minute') },
         429,
@@ -67,7 +69,7 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
     const hash = stored?.type === 'HS_SECKEY' && isSecretHash(stored.value) ? stored.value : undefined;
     const ok = await verifySecret(Buffer.from(secret, 'utf8'), hash ?? DUMMY_SECRET_HASH);
     if (!ok || hash === undefined || !stored?.owner) {
-      await this.redis.incrementWindows([identityKey, sourceKey], FAILURE_WINDOW_SECONDS);
+      await this.failures.record(source, subject);
       throw basicUnauthenticated('Handle identity authentication failed', res);
     }
     // The owner (or a tenant above it) is suspended: for as long as it lasts, not only within the token window.

@@ -1,23 +1,14 @@
-import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
+import { IdentifierErrorCode } from '../identifier.errors';
 import { jsonDepthExceeds } from '@iip/platform-errors';
 import { expectedVersionFromGrpc, templateFromGrpc, valuesFromGrpc } from './grpc-input';
+import { identifierErrorOf } from '../../test/identifier-error';
 
 const value = (valueJson: string) => ({ index: 1, type: 'DATA', format: 'site', valueJson, ttl: 0, access: '', grantees: [] });
-
-function failure(run: () => unknown): IdentifierError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof IdentifierError) return err;
-    throw err;
-  }
-  throw new Error('expected an IdentifierError');
-}
 
 describe('gRPC input', () => {
   it('refuses value_json nested past the limit before parsing it', () => {
     const deep = `{"v":${'['.repeat(5_000)}1${']'.repeat(5_000)}}`;
-    const err = failure(() => valuesFromGrpc([value(deep)]));
+    const err = identifierErrorOf(() => valuesFromGrpc([value(deep)]));
     expect(err.code).toBe(IdentifierErrorCode.INVALID_VALUE);
     expect(err.message).toBe('Value 1: value_json is nested deeper than 32 levels');
   });
@@ -33,7 +24,7 @@ describe('gRPC input', () => {
   it('refuses negative versions, which int32 fields can carry', () => {
     expect(expectedVersionFromGrpc(0)).toBeUndefined();
     expect(expectedVersionFromGrpc(7)).toBe(7);
-    expect(failure(() => expectedVersionFromGrpc(-1)).code).toBe(IdentifierErrorCode.INVALID_VALUE);
-    expect(failure(() => templateFromGrpc({ kind: 'pump', version: -3 })).code).toBe(IdentifierErrorCode.INVALID_VALUE);
+    expect(identifierErrorOf(() => expectedVersionFromGrpc(-1)).code).toBe(IdentifierErrorCode.INVALID_VALUE);
+    expect(identifierErrorOf(() => templateFromGrpc({ kind: 'pump', version: -3 })).code).toBe(IdentifierErrorCode.INVALID_VALUE);
   });
 });

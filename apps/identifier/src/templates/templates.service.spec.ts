@@ -3,6 +3,7 @@ import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
 import { TemplateEntity } from './template.entity';
 import { TemplatesRepository } from './templates.repository';
 import { TemplateRef, TemplatedValue, TemplatesService, templatedObject } from './templates.service';
+import { identifierErrorOf } from '../../test/identifier-error';
 
 /** An in-memory stand-in for the repository (the repository is not under test here). */
 class FakeTemplatesRepository {
@@ -51,16 +52,6 @@ const device = (schema: Record<string, unknown> = DEVICE, version = 1): Template
 
 function value(index: number, type: string, v: unknown, format = 'string'): TemplatedValue {
   return { index, type, data: { format, value: v } };
-}
-
-function failure(work: () => unknown): IdentifierError {
-  try {
-    work();
-  } catch (err) {
-    if (err instanceof IdentifierError) return err;
-    throw err;
-  }
-  throw new Error('expected an IdentifierError');
 }
 
 async function rejection(work: Promise<unknown>): Promise<IdentifierError> {
@@ -116,7 +107,7 @@ describe('TemplatesService.validate', () => {
   it('accepts types the template does not mention unless it forbids them', () => {
     expect(() => service.validate(device(), [value(1, 'SERIAL', 'SN-1'), value(2, 'MODEL', 'P'), value(3, 'EMAIL', 'x')])).not.toThrow();
     const closed = { ...DEVICE, additionalProperties: false };
-    const err = failure(() =>
+    const err = identifierErrorOf(() =>
       service.validate(device(closed, 2), [value(1, 'SERIAL', 'SN-1'), value(2, 'MODEL', 'P'), value(3, 'EMAIL', 'x')]),
     );
     expect(err.code).toBe(IdentifierErrorCode.INVALID_VALUE);
@@ -127,21 +118,21 @@ describe('TemplatesService.validate', () => {
   });
 
   it('rejects a missing required type, naming it', () => {
-    const err = failure(() => service.validate(device(), [value(1, 'SERIAL', 'SN-1')]));
+    const err = identifierErrorOf(() => service.validate(device(), [value(1, 'SERIAL', 'SN-1')]));
     expect(err.code).toBe(IdentifierErrorCode.INVALID_VALUE);
     expect(err.message).toBe('Values do not match template device@1: /MODEL: is required');
     expect(err.details).toEqual({ template: 'device@1', errors: [{ pointer: '/MODEL', message: 'is required' }] });
   });
 
   it('rejects a pattern violation, pointing at the value', () => {
-    const err = failure(() => service.validate(device(), [value(4, 'SERIAL', 'XX-1'), value(2, 'MODEL', 'P')]));
+    const err = identifierErrorOf(() => service.validate(device(), [value(4, 'SERIAL', 'XX-1'), value(2, 'MODEL', 'P')]));
     expect(err.code).toBe(IdentifierErrorCode.INVALID_VALUE);
     expect(err.message).toBe('Values do not match template device@1: /SERIAL: must match pattern "^SN-"');
     expect(err.details?.errors).toEqual([{ pointer: '/SERIAL', message: 'must match pattern "^SN-"', index: 4 }]);
   });
 
   it('rejects a value of the wrong JSON type and a bad format', () => {
-    const err = failure(() =>
+    const err = identifierErrorOf(() =>
       service.validate(device(), [value(1, 'SERIAL', 'SN-1'), value(2, 'MODEL', { name: 'P' }, 'vlist'), value(3, 'URL', 'not a uri')]),
     );
     expect(err.code).toBe(IdentifierErrorCode.INVALID_VALUE);
@@ -153,7 +144,7 @@ describe('TemplatesService.validate', () => {
   });
 
   it('reports every violation at once', () => {
-    const err = failure(() => service.validate(device(), [value(1, 'SERIAL', 'XX'), value(3, 'URL', 'nope')]));
+    const err = identifierErrorOf(() => service.validate(device(), [value(1, 'SERIAL', 'XX'), value(3, 'URL', 'nope')]));
     expect((err.details?.errors as unknown[]).length).toBe(3);
   });
 
@@ -173,11 +164,11 @@ describe('TemplatesService.validate', () => {
     expect(() => service.validate(device(many, 2), [value(1, 'SERIAL', 'SN-1')])).not.toThrow();
     expect(() => service.validate(device(many, 2), [value(1, 'SERIAL', 'SN-1'), value(2, 'SERIAL', 'SN-2')])).not.toThrow();
 
-    const err = failure(() => service.validate(device(many, 2), [value(1, 'SERIAL', 'SN-1'), value(5, 'SERIAL', 'XX-2')]));
+    const err = identifierErrorOf(() => service.validate(device(many, 2), [value(1, 'SERIAL', 'SN-1'), value(5, 'SERIAL', 'XX-2')]));
     expect(err.details?.errors).toEqual(expect.arrayContaining([{ pointer: '/SERIAL/1', message: 'must match pattern "^SN-"', index: 5 }]));
 
     // A template saying "a string" allows one value of the type.
-    const single = failure(() =>
+    const single = identifierErrorOf(() =>
       service.validate(device(), [value(1, 'SERIAL', 'SN-1'), value(2, 'SERIAL', 'SN-2'), value(3, 'MODEL', 'P')]),
     );
     expect(single.details?.errors).toEqual([{ pointer: '/SERIAL', message: 'must be string' }]);
@@ -185,14 +176,14 @@ describe('TemplatesService.validate', () => {
 
   it('escapes types holding "/" or "~" in pointers and still finds the value', () => {
     const schema = { type: 'object', properties: { 'a/b~c': { type: 'string' } } };
-    const err = failure(() => service.validate(device(schema), [value(9, 'a/b~c', 1)]));
+    const err = identifierErrorOf(() => service.validate(device(schema), [value(9, 'a/b~c', 1)]));
     expect(err.details?.errors).toEqual([{ pointer: '/a~1b~0c', message: 'must be string', index: 9 }]);
   });
 
   it('names at most 20 violations and counts the rest', () => {
     const properties = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`T${i}`, { type: 'string' }]));
     const schema = { type: 'object', required: Object.keys(properties), properties };
-    const err = failure(() => service.validate(device(schema), []));
+    const err = identifierErrorOf(() => service.validate(device(schema), []));
     expect(err.details?.errors).toHaveLength(20);
     expect(err.message).toMatch(/; and 5 more$/);
     expect(err.message.match(/: is required/g)).toHaveLength(20);
@@ -335,7 +326,7 @@ describe('template patterns run on RE2, in linear time', () => {
 
   it('answers a catastrophic pattern at once instead of backtracking (a backtracking engine would never return here)', async () => {
     const template = await service.create(operator, 'device', withPattern('^(a+)+$'));
-    const err = failure(() => service.validate(template, [value(1, 'SERIAL', `${'a'.repeat(40)}!`)]));
+    const err = identifierErrorOf(() => service.validate(template, [value(1, 'SERIAL', `${'a'.repeat(40)}!`)]));
     expect(err.message).toBe('Values do not match template device@1: /SERIAL: must match pattern "^(a+)+$"');
     expect(() => service.validate(template, [value(1, 'SERIAL', 'a'.repeat(40))])).not.toThrow();
   });
@@ -349,9 +340,11 @@ describe('template patterns run on RE2, in linear time', () => {
       },
     });
     expect(() => service.validate(template, [value(1, 'SERIAL', 'SN-ÄB'), value(2, 'MODEL', { 'x-a': 'ok' }, 'site')])).not.toThrow();
-    expect(failure(() => service.validate(template, [value(1, 'SERIAL', 'SN-ab')])).message).toMatch(/SERIAL: must match pattern/);
+    expect(identifierErrorOf(() => service.validate(template, [value(1, 'SERIAL', 'SN-ab')])).message).toMatch(
+      /SERIAL: must match pattern/,
+    );
     expect(
-      failure(() => service.validate(template, [value(1, 'SERIAL', 'SN-A'), value(2, 'MODEL', { 'x-a': 1 }, 'site')])).message,
+      identifierErrorOf(() => service.validate(template, [value(1, 'SERIAL', 'SN-A'), value(2, 'MODEL', { 'x-a': 1 }, 'site')])).message,
     ).toMatch(/MODEL\/x-a: must be string/);
   });
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Principal, canManage } from '@iip/platform-auth';
+import { Principal, canManage, generateSecret, hashSecret, verifySecret } from '@iip/platform-auth';
 import { inTransaction } from '@iip/platform-database';
 import { DEFAULT_PAGE_SIZE, Page, pageOf, readCursor } from '@iip/platform-http';
 import { TenancyOutbox } from '../messaging/tenancy-outbox';
@@ -11,7 +11,6 @@ import { TenantsService, tenantRef } from '../tenants/tenants.service';
 import { ClientsRepository } from './clients.repository';
 import { ClientView, CreateClientDto, CreatedClientView } from './dto/client.dto';
 import { OAuthClientEntity } from './oauth-client.entity';
-import { generateSecret, hashSecret, verifySecret } from './secret-hash';
 
 export function clientView(c: OAuthClientEntity): ClientView {
   return {

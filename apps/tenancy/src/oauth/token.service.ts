@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { ACCESS_TOKEN_AUDIENCE, DUMMY_SECRET_HASH, sourceOf } from '@iip/platform-auth';
-import { Redis } from '@iip/platform-redis';
+import { ACCESS_TOKEN_AUDIENCE, DUMMY_SECRET_HASH, sourceOf, verifySecret } from '@iip/platform-auth';
+import { FailedAttemptLimiter, Redis } from '@iip/platform-redis';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { ClientsRepository } from './clients.repository';
 import { OAuthError } from './oauth.errors';
-import { verifySecret } from './secret-hash';
 import { KEY_SETTINGS, KeySettings, SIGNING_ALG, SigningKeysService } from './signing-keys.service';
 
 export const TOKEN_SETTINGS = Symbol('TOKEN_SETTINGS');
@@ -38,22 +37,25 @@ export interface TokenResponse {
 }
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
-const FAILURE_WINDOW_SECONDS = 60;
-
-// Shared with the identifier node's handle identities; tests and callers import it from here too.
-export { sourceOf };
 
 /** OAuth2 client credentials grant (RFC 6749 §4.4): a client's secret for a short-lived signed JWT. */
 @Injectable()
 export class TokenService {
+  private readonly failures: FailedAttemptLimiter;
+
   constructor(
     private readonly clients: ClientsRepository,
     private readonly tenants: TenantsRepository,
     private readonly keys: SigningKeysService,
-    @Inject(TENANCY_REDIS) private readonly redis: Redis,
+    @Inject(TENANCY_REDIS) redis: Redis,
     @Inject(TOKEN_SETTINGS) private readonly settings: TokenSettings,
     @Inject(KEY_SETTINGS) private readonly keySettings: KeySettings,
-  ) {}
+  ) {
+    this.failures = new FailedAttemptLimiter(redis, 'oauth:failures', {
+      perSubject: settings.maxFailuresPerMinute,
+      perSource: settings.maxFailuresPerSourcePerMinute ?? 5 * settings.maxFailuresPerMinute,
+    });
+  }
 
   async issue(req: TokenRequest): Promise<TokenResponse> {
     const basic = req.usedBasicAuth;
@@ -65,14 +67,9 @@ export class TokenService {
     if (req.clientId.length > 100 || req.clientSecret.length > 200)
       throw new OAuthError('invalid_client', 'Client authentication failed', 401, basic);
 
-    // Counted per source and client, so nobody elsewhere can lock a client out by guessing its
-    // secret, and per source over all client ids, to slow spraying. A source cannot contain a
-    // space, so the first one separates it from the client id.
     const source = sourceOf(req.sourceAddress);
-    const sourceClientKey = `oauth:failures:source-client:${source} ${req.clientId}`;
-    const sourceKey = `oauth:failures:source:${source}`;
-    const [perClient, perSource] = (await this.redis.mget([sourceClientKey, sourceKey])).map((v) => Number(v ?? 0));
-    if (perClient >= this.settings.maxFailuresPerMinute) {
+    const blocked = await this.failures.blocked(source, req.clientId);
+    if (blocked === 'subject') {
       throw new OAuthError(
         'temporarily_unavailable',
         'Too many failed attempts for this client from your address; try again in a minute',
@@ -80,7 +77,7 @@ export class TokenService {
         basic,
       );
     }
-    if (perSource >= (this.settings.maxFailuresPerSourcePerMinute ?? 5 * this.settings.maxFailuresPerMinute)) {
+    if (blocked === 'source') {
       throw new OAuthError('temporarily_unavailable', 'Too many failed attempts from your address; try again in a minute', 429, basic);
     }
 
@@ -88,7 +85,7 @@ export class TokenService {
     // Hash even for unknown clients so timing does not reveal which client ids exist.
     const secretOk = await verifySecret(req.clientSecret, client?.secretHash ?? DUMMY_SECRET_HASH);
     if (!client || !secretOk || client.status !== 'active') {
-      await this.countFailure(sourceClientKey, sourceKey);
+      await this.failures.record(source, req.clientId);
       throw new OAuthError('invalid_client', 'Client authentication failed', 401, basic);
     }
 
@@ -122,10 +119,5 @@ export class TokenService {
       .sign(key);
     await this.clients.touch(client.clientId);
     return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope };
-  }
-
-  /** Both counters in one round trip; each window starts with its first failure. */
-  private async countFailure(...keys: string[]): Promise<void> {
-    await this.redis.incrementWindows(keys, FAILURE_WINDOW_SECONDS);
   }
 }

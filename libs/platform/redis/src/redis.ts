@@ -122,3 +122,36 @@ export function redisHealth(redis: Redis): HealthIndicator {
 export function incrementWindow(redis: Redis, key: string, windowSec: number): Promise<number> {
   return redis.incrementWindow(key, windowSec);
 }
+
+/**
+ * Failed authentications, counted in one-minute windows per (source address, subject) — so a
+ * guesser elsewhere cannot lock a partner out — and per source over all subjects, to slow
+ * spraying. Tenancy's token endpoint and the identifier's handle identities both use it.
+ */
+export class FailedAttemptLimiter {
+  static readonly WINDOW_SECONDS = 60;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly namespace: string,
+    private readonly limits: { perSubject: number; perSource: number },
+  ) {}
+
+  /** A source cannot contain a space, so the first one separates it from the subject. */
+  private keys(source: string, subject: string): [string, string] {
+    return [`${this.namespace}:source-subject:${source} ${subject}`, `${this.namespace}:source:${source}`];
+  }
+
+  /** Which limit the next attempt would exceed, if any: one round trip. */
+  async blocked(source: string, subject: string): Promise<'subject' | 'source' | undefined> {
+    const [perSubject, perSource] = (await this.redis.mget(this.keys(source, subject))).map((v) => Number(v ?? 0));
+    if (perSubject >= this.limits.perSubject) return 'subject';
+    if (perSource >= this.limits.perSource) return 'source';
+    return undefined;
+  }
+
+  /** Counts a failure against both; each window starts with its first failure. */
+  async record(source: string, subject: string): Promise<void> {
+    await this.redis.incrementWindows(this.keys(source, subject), FailedAttemptLimiter.WINDOW_SECONDS);
+  }
+}

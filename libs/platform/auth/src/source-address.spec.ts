@@ -1,4 +1,4 @@
-import { sourceOf } from '../src/oauth/token.service';
+import { sourceOf } from './source-address';
 
 describe('the source failed token requests are counted against', () => {
   it.each([
