@@ -107,6 +107,8 @@ describe('identifier node: Handle REST API conformance', () => {
         handle: `0.NA/${prefixes.owner}`,
         values: [
           { index: 1, type: 'IIP_PREFIX_KIND', data: { format: 'string', value: 'enterprise' }, ttl: 86400, timestamp: expect.any(String) },
+          // Where the node's native Handle interfaces are (issue 8, native protocol).
+          expect.objectContaining({ index: 3, type: 'HS_SITE', data: expect.objectContaining({ format: 'site' }) }),
           hsAdmin(prefixes.owner),
         ],
       });

@@ -480,6 +480,27 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     expect(record.status).toBe(200);
     expect(record.body.values).toEqual([
       expect.objectContaining({ index: 1, type: 'IIP_PREFIX_KIND', data: { format: 'string', value: 'enterprise' } }),
+      // The node's native Handle site: one primary server answering queries over UDP, TCP and HTTP.
+      expect.objectContaining({
+        index: 3,
+        type: 'HS_SITE',
+        data: {
+          format: 'site',
+          value: expect.objectContaining({
+            primaryMask: { primary: true, multiPrimary: false },
+            servers: [
+              expect.objectContaining({
+                address: '127.0.0.1',
+                interfaces: [
+                  expect.objectContaining({ protocol: 'UDP', query: true }),
+                  expect.objectContaining({ protocol: 'TCP', query: true }),
+                  expect.objectContaining({ protocol: 'HTTP', query: true }),
+                ],
+              }),
+            ],
+          }),
+        },
+      }),
       // Issue 8.3: the prefix record's HS_ADMIN is public too, without the owner's tenant id.
       expect.objectContaining({
         index: 100,

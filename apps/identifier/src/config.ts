@@ -30,6 +30,15 @@ export const identifierEnvSchema = {
     .string()
     .regex(/^\d+(b|kb|mb)$/)
     .default('8mb'),
+  /** The native Handle protocol (RFC 3652) over TCP and UDP: the Handle System's 2641. */
+  IDENTIFIER_HANDLE_PORT: port(2641),
+  /** The native Handle protocol over HTTP (binary messages POSTed): the reference server's 8000. */
+  IDENTIFIER_HANDLE_HTTP_PORT: port(8000),
+  /** The address this node's HS_SITE publishes for its native interfaces (what clients connect to). */
+  IDENTIFIER_HANDLE_PUBLIC_ADDRESS: z
+    .string()
+    .regex(/^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/, 'must be an IPv4 or IPv6 address')
+    .default('127.0.0.1'),
   /** Default TTL of a value that names none, seconds. */
   IDENTIFIER_DEFAULT_TTL: positiveInt(86_400),
 };

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ProtoFiles, ProtoPackages, protoRoot } from '@iip/contracts';
+import { GrpcServeSettings } from '@iip/platform-grpc';
 import { AppLogger } from '@iip/platform-observability';
 import { ServiceDescription, ServiceRuntime } from '@iip/platform-runtime';
 import { AppModule } from './app.module';
@@ -8,11 +9,43 @@ import { IdentifierConfig } from './config';
 import { IdentifierEntity, IdentifierValueEntity } from './identifiers/identifier.entity';
 import { identifierMigrations } from './migrations';
 import { DelegationEntity, PrefixEntity } from './prefixes/prefix.entity';
-import { PrefixesService } from './prefixes/prefixes.service';
+import { NodeSettings, PrefixesService } from './prefixes/prefixes.service';
 import { sendHandleError } from './resolution/handle-api.filter';
+import { grpcResolveFastPath } from './resolution/grpc-fast-path';
 import { resolutionFastPath } from './resolution/resolution-fast-path';
 import { ResolutionService } from './resolution/resolution.service';
 import { TemplateEntity } from './templates/template.entity';
+import { NativeHandleProtocol } from './native/native-handle.service';
+import { NativeHandleServer } from './native/native-handle.server';
+import { SiteJson } from './native/native-values';
+
+/** The ports the native Handle interfaces of a started node listen on (tests start them on free ports). */
+export const nativePorts = new WeakMap<ServiceRuntime, NativeHandleServer['ports']>();
+
+/** The node's site as its prefix record's HS_SITE: one primary server, query (and soon admin) over UDP, TCP and HTTP. */
+function nodeSite(address: string, ports: NativeHandleServer['ports']): SiteJson {
+  return {
+    version: 1,
+    protocolVersion: '2.11',
+    serialNumber: 1,
+    primaryMask: { primary: true, multiPrimary: false },
+    hashOption: 0,
+    hashFilter: '',
+    attributes: [{ name: 'desc', value: 'IIP identifier node' }],
+    servers: [
+      {
+        serverId: 1,
+        address,
+        publicKey: { format: 'base64', value: '' },
+        interfaces: [
+          { query: true, admin: false, protocol: 'UDP', port: ports.udp },
+          { query: true, admin: false, protocol: 'TCP', port: ports.tcp },
+          { query: true, admin: false, protocol: 'HTTP', port: ports.http },
+        ],
+      },
+    ],
+  };
+}
 
 export const IDENTIFIER_SERVICE: ServiceDescription = {
   name: 'identifier',
@@ -26,7 +59,7 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
   const runtime = await ServiceRuntime.open(IDENTIFIER_SERVICE, config, options.logger);
   return runtime.guard(async () => {
     const verifier = runtime.tokenVerifier();
-    const node = {
+    const node: NodeSettings = {
       nodePrefix: config.IDENTIFIER_NODE_PREFIX,
       prefixStart: config.IDENTIFIER_PREFIX_START,
       defaultTtl: config.IDENTIFIER_DEFAULT_TTL,
@@ -49,13 +82,15 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
     // GET answers carry no body-hash ETag on either path (fast or framework): the ETag that means
     // something here is the identifier version a PUT returns, for If-Match.
     app.set('etag', false);
+    const grpc: GrpcServeSettings = { protoRoot: protoRoot(), protoFiles: [ProtoFiles.identifier], packages: [ProtoPackages.identifier] };
+    grpc.unaryFastPaths = [grpcResolveFastPath(app.get(ResolutionService), runtime.metrics)];
     await runtime.serve(
       app,
       {
         host: config.IDENTIFIER_HOST,
         httpPort: config.IDENTIFIER_HTTP_PORT,
         grpcPort: config.IDENTIFIER_GRPC_PORT,
-        grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.identifier], packages: [ProtoPackages.identifier] },
+        grpc,
         jsonLimit: config.IDENTIFIER_JSON_LIMIT,
         fastPath: resolutionFastPath(app.get(ResolutionService), runtime.logger, runtime.metrics),
         // Handle clients read `responseCode` on every /api/ error, body-parsing ones included
@@ -69,6 +104,14 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
       },
       () => app.get(PrefixesService).ensureNodePrefix(),
     );
+    const native = new NativeHandleServer(
+      new NativeHandleProtocol(app.get(ResolutionService), () => node.site, runtime.logger),
+      runtime.logger,
+    );
+    runtime.onClose(() => native.close());
+    await native.listen({ host: config.IDENTIFIER_HOST, port: config.IDENTIFIER_HANDLE_PORT, httpPort: config.IDENTIFIER_HANDLE_HTTP_PORT });
+    node.site = nodeSite(config.IDENTIFIER_HANDLE_PUBLIC_ADDRESS, native.ports);
+    nativePorts.set(runtime, native.ports);
     return runtime;
   });
 }

@@ -4,7 +4,7 @@ import { ServiceRuntime } from '@iip/platform-runtime';
 import request from 'supertest';
 import { TestEnvironment, waitFor } from '@iip/platform-testing';
 import { loadIdentifierConfig } from '../src/config';
-import { startIdentifier } from '../src/identifier-app';
+import { nativePorts, startIdentifier } from '../src/identifier-app';
 
 /** Starts an identifier node on free ports in a test environment, trusting the given tenancy. */
 export function startTestIdentifier(
@@ -18,6 +18,8 @@ export function startTestIdentifier(
         IDENTIFIER_HOST: '127.0.0.1',
         IDENTIFIER_HTTP_PORT: '0',
         IDENTIFIER_GRPC_PORT: '0',
+        IDENTIFIER_HANDLE_PORT: '0',
+        IDENTIFIER_HANDLE_HTTP_PORT: '0',
         AUTH_JWKS_URL: `${tenancyUrl}/.well-known/jwks.json`,
         DATABASE_POOL_SIZE: '5',
         ...overrides,
@@ -72,4 +74,11 @@ export function identifierGrpcClient(url: string) {
     watchChanges: (req: IdentifierV1.WatchChangesRequest, token?: string) => client.watchChanges(req, md(token)),
     close: () => client.close(),
   };
+}
+
+/** The ports of a started node's native Handle interfaces (TCP/UDP and HTTP). */
+export function nativePortsOf(runtime: ServiceRuntime): { tcp: number; udp: number; http: number } {
+  const ports = nativePorts.get(runtime);
+  if (!ports) throw new Error('This node has no native Handle interfaces');
+  return ports;
 }

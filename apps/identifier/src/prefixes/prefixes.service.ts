@@ -1,3 +1,4 @@
+import type { SiteJson } from '../native/native-values';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { DataSource, EntityManager } from 'typeorm';
@@ -17,6 +18,8 @@ export interface NodeSettings {
   prefixStart: number;
   defaultTtl: number;
   role: 'secondary' | 'top-level';
+  /** The node's native Handle site (HS_SITE of its prefix record), once its native interfaces listen. */
+  site?: SiteJson;
 }
 
 /**

@@ -10,12 +10,28 @@ import { IdentifiersService } from '../identifiers/identifiers.service';
 import { ChangeWatchService } from './change-watch.service';
 import { parseIdempotencyKey } from '../identifiers/idempotency.service';
 import { expectedVersionFromGrpc, handleFromGrpc, templateFromGrpc, valuesFromGrpc } from './grpc-input';
-import { ResolutionService } from './resolution.service';
+import { Resolution, ResolutionService } from './resolution.service';
 
 const pageLimit = (limit: number) => {
   if (limit < 0 || limit > 200) throw new IdentifierError(IdentifierErrorCode.INVALID_VALUE, 'limit must be 0..200');
   return limit || undefined;
 };
+
+/** A resolution as the gRPC answer (the controller's and the gRPC fast path's alike). */
+export function resolveResponseOf(result: Pick<Resolution, 'responseCode' | 'handle' | 'values'>): IdentifierV1.ResolveResponse {
+  return {
+    responseCode: result.responseCode,
+    handle: result.handle,
+    values: result.values.map((v) => ({
+      index: v.index,
+      type: v.type,
+      format: v.data.format,
+      valueJson: JSON.stringify(v.data.value),
+      ttl: v.ttl,
+      timestamp: v.timestamp,
+    })),
+  };
+}
 
 /** gRPC adapter: translates messages and calls the same services as the REST API. */
 @Controller()
@@ -37,18 +53,7 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
       { types: request.types, indexes: request.indexes },
       request.authoritative,
     );
-    return {
-      responseCode: result.responseCode,
-      handle: result.handle,
-      values: result.values.map((v) => ({
-        index: v.index,
-        type: v.type,
-        format: v.data.format,
-        valueJson: JSON.stringify(v.data.value),
-        ttl: v.ttl,
-        timestamp: v.timestamp,
-      })),
-    };
+    return resolveResponseOf(result);
   }
 
   @RequireScopes('identifiers:write')

@@ -17,6 +17,8 @@ import { ResolutionStatsService } from '../statistics/resolution-stats.service';
 
 /** Delegations change rarely, but a moved node should be found again within the hour. */
 const DELEGATION_RECORD_TTL_S = 3_600;
+/** Index of the HS_SITE value in a hosted prefix record. */
+const SITE_INDEX = 3;
 
 export interface Resolution {
   /** 1, or 200 (values not found) when the filters select none of the readable values: an answer, not an error, in resolution. */
@@ -88,6 +90,12 @@ function syntheticValue(
 
 const NO_FILTERS: ResolveFilters = { types: [], indexes: [] };
 
+/** How {@link ResolutionService.cachedPublicAnswerAs} encodes answers, and where it keeps them (null: nothing public). */
+export interface PublicAnswerEncoding {
+  readonly answers: WeakMap<object, Buffer | null>;
+  encode(answer: Resolution): Buffer;
+}
+
 /** The one answer for a handle that is not there, or not there for this caller. */
 function notFound(handle: string): IdentifierError {
   return new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${handle} was not found`);
@@ -136,6 +144,32 @@ export class ResolutionService {
     return body;
   }
 
+  /**
+   * cachedPublicAnswer in another wire format (the gRPC fast path's): the same anonymous,
+   * unfiltered answer for a record this instance holds in memory, as `encoding` encodes it —
+   * once per cached record, kept in `encoding.answers` no longer than the record — or undefined
+   * when the full path must answer.
+   */
+  cachedPublicAnswerAs(input: string, encoding: PublicAnswerEncoding): Buffer | undefined {
+    const parsed = parseHandle(input);
+    if (isHandleSyntaxError(parsed)) return undefined; // prefix records (0.NA/…) land here too
+    if (!this.prefixes.peekHosted(parsed.prefix)?.row) return undefined;
+    const record = this.cache.peek(parsed.key);
+    if (!record?.found) return undefined;
+    let bytes = encoding.answers.get(record);
+    if (bytes === undefined) {
+      try {
+        bytes = encoding.encode(this.visible(record.handle, record.values, record.owner, undefined, NO_FILTERS, 'memory'));
+      } catch {
+        bytes = null;
+      }
+      encoding.answers.set(record, bytes);
+    }
+    if (bytes === null) return undefined;
+    this.stats.count(parsed.prefix);
+    return bytes;
+  }
+
   /** `authoritative` (Handle API `auth=true`) skips the caches and reads PostgreSQL. */
   async resolve(
     caller: Principal | undefined,
@@ -172,6 +206,8 @@ export class ResolutionService {
       syntheticValue(hosted.createdAt, 86_400, 1, 'IIP_PREFIX_KIND', 'string', hosted.kind, 'public'),
       syntheticValue(hosted.createdAt, 86_400, ADMIN_INDEX, 'HS_ADMIN', 'admin', adminValue(hosted.prefix), 'public'),
     ];
+    // Where the node's native Handle interfaces are, as the Handle System's prefix records say it.
+    if (this.node.site) values.splice(1, 0, syntheticValue(hosted.createdAt, 86_400, SITE_INDEX, 'HS_SITE', 'site', this.node.site, 'public'));
     return this.visible(prefixRecordHandle(prefix), values, ownerRef(hosted), caller, filters, 'database');
   }
 

@@ -12,7 +12,15 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { GrpcOptions, RpcException, Transport } from '@nestjs/microservices';
-import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  Metadata,
+  MethodDefinition,
+  Server,
+  ServiceDefinition,
+  UntypedServiceImplementation,
+  handleUnaryCall,
+  status as GrpcStatus,
+} from '@grpc/grpc-js';
 import { Observable, catchError, tap, throwError } from 'rxjs';
 import { InputSafetyGuard, isDomainError, HttpProblemFilter, RequestValidationError } from '@iip/platform-errors';
 import { AppLogger, LOGGER, Metrics, REQUEST_ID_HEADER, normaliseRequestId, runWithRequestContext } from '@iip/platform-observability';
@@ -22,26 +30,88 @@ export interface GrpcServerSettings {
   protoRoot: string;
   protoFiles: string[];
   packages: string[];
+  /** Unary methods the grpc-js server answers itself, before Nest's pipeline, when it can (see {@link GrpcUnaryFastPath}). */
+  unaryFastPaths?: GrpcUnaryFastPath[];
 }
+
+/** A service's gRPC server as it describes it; the runtime adds the address (ServeOptions.grpc). */
+export type GrpcServeSettings = Omit<GrpcServerSettings, 'url'>;
+
+/**
+ * A unary method answered on the bare grpc-js server, before Nest's guards, interceptors, pipes
+ * and controller, for the calls it can answer exactly as they would: those it cannot it hands on
+ * (undefined), and the full pipeline answers them. It counts what it answers itself.
+ */
+export interface GrpcUnaryFastPath {
+  /** The method as grpc-js routes it: `/package.Service/Method`. */
+  readonly path: string;
+  /**
+   * The answer to this call as the response message's bytes — `encode` is the server's own codec
+   * for that message, so the bytes are what the full pipeline's answer would be encoded to — or
+   * undefined to hand the call on. Synchronous; a throw hands the call on too.
+   */
+  answer(request: unknown, metadata: Metadata, encode: (response: unknown) => Buffer): Buffer | undefined;
+}
+
+/** How every service's gRPC server loads proto/ (@grpc/proto-loader options, the include directory aside). */
+export const GRPC_LOADER_OPTIONS = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true } as const;
+
+/** The largest gRPC message a server accepts; grpc-js refuses a bigger one (RESOURCE_EXHAUSTED) before any handler. */
+export const GRPC_MAX_RECEIVE_MESSAGE_LENGTH = 4 * 1024 * 1024;
 
 /** Options for a Nest gRPC microservice serving contracts from proto/. */
 export function grpcServerOptions(settings: GrpcServerSettings): GrpcOptions {
+  const fastPaths = settings.unaryFastPaths ?? [];
   return {
     transport: Transport.GRPC,
     options: {
       url: settings.url,
       package: settings.packages,
       protoPath: settings.protoFiles,
-      loader: {
-        includeDirs: [settings.protoRoot],
-        keepCase: false,
-        longs: String,
-        enums: String,
-        defaults: true,
-        oneofs: true,
-      },
-      maxReceiveMessageLength: 4 * 1024 * 1024,
+      loader: { includeDirs: [settings.protoRoot], ...GRPC_LOADER_OPTIONS },
+      maxReceiveMessageLength: GRPC_MAX_RECEIVE_MESSAGE_LENGTH,
+      // Nest hands over its grpc-js server here, before it adds the services.
+      ...(fastPaths.length > 0
+        ? { onLoadPackageDefinition: (_pkg: unknown, server: Server) => installUnaryFastPaths(server, fastPaths) }
+        : {}),
     },
+  };
+}
+
+/**
+ * Puts the fast paths in front of the handlers Nest adds to `server`: for each fast path's
+ * method, the handler asks the fast path first and calls Nest's only when it hands the call on;
+ * the method's response codec passes the fast path's bytes through as they are. Methods Nest
+ * does not serve, and streaming ones, are left as they are.
+ */
+export function installUnaryFastPaths(server: Server, fastPaths: GrpcUnaryFastPath[]): void {
+  const byPath = new Map(fastPaths.map((f) => [f.path, f]));
+  const addService = server.addService.bind(server);
+  server.addService = (service: ServiceDefinition, implementation: UntypedServiceImplementation) => {
+    const ownService: Record<string, MethodDefinition<unknown, unknown>> = { ...service };
+    const ownImplementation: UntypedServiceImplementation = { ...implementation };
+    for (const [name, method] of Object.entries(service)) {
+      const fastPath = byPath.get(method.path);
+      if (!fastPath || method.requestStream || method.responseStream) continue;
+      // grpc-js looks a handler up by the definition's key, then by the method's original name.
+      const full = (implementation[name] ?? (method.originalName ? implementation[method.originalName] : undefined)) as
+        handleUnaryCall<unknown, unknown> | undefined;
+      if (!full) continue;
+      const encode = method.responseSerialize as (response: unknown) => Buffer;
+      ownService[name] = { ...method, responseSerialize: (response: unknown) => (Buffer.isBuffer(response) ? response : encode(response)) };
+      const handler: handleUnaryCall<unknown, unknown> = (call, callback) => {
+        let answer: Buffer | undefined;
+        try {
+          answer = fastPath.answer(call.request, call.metadata, encode);
+        } catch {
+          answer = undefined;
+        }
+        if (answer === undefined) return full.call(implementation, call, callback);
+        callback(null, answer);
+      };
+      ownImplementation[name] = handler;
+    }
+    addService(ownService, ownImplementation);
   };
 }
 
