@@ -10,7 +10,9 @@ import { enterprisePrefixOf, nativePortsOf, startTestIdentifier } from '@iip/ide
 
 // The Handle System's Java client, fetched with Maven and driven over JSON lines (tools/handle-client).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const harness = require(join(__dirname, '../../../tools/handle-client/harness.cjs')) as typeof import('../../../tools/handle-client/harness.cjs');
+const harness = require(
+  join(__dirname, '../../../tools/handle-client/harness.cjs'),
+) as typeof import('../../../tools/handle-client/harness.cjs');
 type HandleJavaClientProcess = Awaited<ReturnType<typeof harness.startHandleClient>>;
 
 interface JavaValue {
@@ -23,7 +25,14 @@ interface JavaValue {
 }
 
 /** A native request built byte by byte (RFC 3652 §2.2), independent of the server's encoder. */
-function nativeRequest(opts: { opCode?: number; body?: Buffer; bodyLength?: number; credential?: Buffer; requestId?: number; envelopeLength?: number }) {
+function nativeRequest(opts: {
+  opCode?: number;
+  body?: Buffer;
+  bodyLength?: number;
+  credential?: Buffer;
+  requestId?: number;
+  envelopeLength?: number;
+}) {
   const body = opts.body ?? Buffer.alloc(0);
   const header = Buffer.alloc(24);
   header.writeInt32BE(opts.opCode ?? 1, 0);
@@ -48,6 +57,18 @@ function resolutionBody(handle: string, indexCount = 0): Buffer {
   out.writeInt32BE(indexCount, 4 + h.length); // indexes (none)
   out.writeInt32BE(0, 8 + h.length); // types (none)
   return out;
+}
+
+/** An OC_RESPONSE_TO_CHALLENGE body: auth type, identity handle, identity index, signed response. */
+function challengeAnswer(): Buffer {
+  const field = (b: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(b.length, 0);
+    return Buffer.concat([length, b]);
+  };
+  const index = Buffer.alloc(4);
+  index.writeInt32BE(300, 0);
+  return Buffer.concat([field(Buffer.from('HS_SECKEY')), field(Buffer.from('88.100.1/ADMIN')), index, field(Buffer.alloc(21, 7))]);
 }
 
 /** Response code of a framed answer (envelope, then the header's op code and response code). */
@@ -174,11 +195,15 @@ describe('identifier node: the native Handle protocol, driven by the Handle Syst
     expect((record.values as JavaValue[]).map((v) => v.type)).toEqual(['HS_SITE']);
   });
 
-  it('refuses writes it does not offer yet with the protocol’s code, and nothing changes', async () => {
+  it('challenges a write (402 with a nonce and the request digest), and nothing changes until it is answered', async () => {
     const h = Buffer.from(`${prefix}/PUMP-1`);
     const body = Buffer.concat([Buffer.from([0, 0, 0, h.length]), h]);
     const { data } = await overTcp(nativePortsOf(node).tcp, nativeRequest({ opCode: 101, body })); // DELETE_HANDLE
-    expect(responseCodeOf(data)).toBe(5); // OPERATION_NOT_SUPPORTED
+    expect(data.readInt32BE(20)).toBe(101); // answered under the request's op code
+    expect(responseCodeOf(data)).toBe(402); // AUTHENTICATION_NEEDED
+    expect(data.readInt32BE(4)).not.toBe(0); // the session id the answer must name
+    const flags = data.readUInt32BE(28);
+    expect(flags & 0x00800000).not.toBe(0); // carries the request digest
     expect((await request(node.httpUrl).get(`/api/handles/${prefix}/PUMP-1`)).status).toBe(200);
   });
 
@@ -188,12 +213,41 @@ describe('identifier node: the native Handle protocol, driven by the Handle Syst
     const cases: [string, () => Buffer, 'error' | 'closed', number][] = [
       ['a truncated envelope', () => Buffer.from([2, 10, 0, 0, 0, 0]), 'closed', 0],
       ['an envelope announcing more bytes than are sent', () => valid().subarray(0, 40), 'closed', 0],
-      ['an envelope announcing more than 256 KiB', () => nativeRequest({ body: resolutionBody('x'), envelopeLength: 10_000_000 }), 'closed', 0],
-      ['a body length larger than the message', () => nativeRequest({ body: resolutionBody(`${prefix}/PUMP-1`), bodyLength: 5_000 }), 'error', 4],
+      [
+        'an envelope announcing more than 256 KiB',
+        () => nativeRequest({ body: resolutionBody('x'), envelopeLength: 10_000_000 }),
+        'closed',
+        0,
+      ],
+      [
+        'a body length larger than the message',
+        () => nativeRequest({ body: resolutionBody(`${prefix}/PUMP-1`), bodyLength: 5_000 }),
+        'error',
+        4,
+      ],
       ['an unknown op code', () => nativeRequest({ opCode: 999, body: resolutionBody('x') }), 'error', 5],
-      ['a credential longer than what follows', () => nativeRequest({ body: resolutionBody('x'), credential: Buffer.from([0, 0, 1, 0, 9]) }), 'error', 4],
+      [
+        'a credential longer than what follows',
+        () => nativeRequest({ body: resolutionBody('x'), credential: Buffer.from([0, 0, 1, 0, 9]) }),
+        'error',
+        4,
+      ],
       ['an index count no message could hold', () => nativeRequest({ body: resolutionBody('x', 0x3fffffff) }), 'error', 4],
-      ['a handle that is not UTF-8', () => nativeRequest({ body: Buffer.from([0, 0, 0, 2, 0xff, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0]) }), 'error', 102],
+      [
+        'a handle that is not UTF-8',
+        () => nativeRequest({ body: Buffer.from([0, 0, 0, 2, 0xff, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0]) }),
+        'error',
+        102,
+      ],
+      // OC_RESPONSE_TO_CHALLENGE naming a session no challenge was issued for: AUTHENTICATION_FAILED.
+      ['an answer to a challenge that was never issued', () => nativeRequest({ opCode: 200, body: challengeAnswer() }), 'error', 403],
+      ['an answer to a challenge cut short', () => nativeRequest({ opCode: 200, body: challengeAnswer().subarray(0, 12) }), 'error', 4],
+      [
+        'a write whose value count no message could hold',
+        () => nativeRequest({ opCode: 102, body: resolutionBody('x', 0x3fffffff) }),
+        'error',
+        4,
+      ],
     ];
 
     it.each(cases)('TCP: %s', async (_what, bytes, outcome, code) => {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { EnvSource, loadConfig, platformEnvSchema, port, positiveInt } from '@iip/platform-config';
+import { ConfigError, EnvSource, loadConfig, platformEnvSchema, port, positiveInt, secret } from '@iip/platform-config';
 import { canonicalPrefix, isHandleSyntaxError, parsePrefix } from './handles/handle-syntax';
+
+/** Only for local runs; production refuses to start with it. */
+export const DEV_IDENTIFIER_KEY_ENCRYPTION_SECRET = 'local-development-only-identifier-key-encryption-secret';
 
 export const identifierEnvSchema = {
   ...platformEnvSchema,
@@ -39,6 +42,19 @@ export const identifierEnvSchema = {
     .string()
     .regex(/^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/, 'must be an IPv4 or IPv6 address')
     .default('127.0.0.1'),
+  /**
+   * Seals handle identities' secret keys (HS_SECKEY) at rest beside their hash: the native Handle
+   * protocol's challenge–response needs the secret itself. Changing it leaves stored keys usable
+   * over HTTP Basic only, until they are set again.
+   */
+  IDENTIFIER_KEY_ENCRYPTION_SECRET: secret(
+    z.string().min(32, 'must be at least 32 characters').default(DEV_IDENTIFIER_KEY_ENCRYPTION_SECRET),
+    'IDENTIFIER_KEY_ENCRYPTION_SECRET',
+  ),
+  /** Failed handle-identity authentications (HTTP Basic and native) per identity and source address per minute before refusal. */
+  IDENTIFIER_IDENTITY_MAX_FAILURES_PER_MINUTE: positiveInt(10),
+  /** The same per source address over all identities. */
+  IDENTIFIER_IDENTITY_MAX_FAILURES_PER_SOURCE_PER_MINUTE: positiveInt(50),
   /** Default TTL of a value that names none, seconds. */
   IDENTIFIER_DEFAULT_TTL: positiveInt(86_400),
 };
@@ -46,5 +62,9 @@ export const identifierEnvSchema = {
 export type IdentifierConfig = z.infer<z.ZodObject<typeof identifierEnvSchema>>;
 
 export function loadIdentifierConfig(env: EnvSource = process.env): IdentifierConfig {
-  return loadConfig(identifierEnvSchema, env);
+  const config = loadConfig(identifierEnvSchema, env);
+  if (config.NODE_ENV === 'production' && config.IDENTIFIER_KEY_ENCRYPTION_SECRET === DEV_IDENTIFIER_KEY_ENCRYPTION_SECRET) {
+    throw new ConfigError([{ variable: 'IDENTIFIER_KEY_ENCRYPTION_SECRET', message: 'must be set to a secret of your own in production' }]);
+  }
+  return config;
 }

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ProtoFiles, ProtoPackages, protoRoot } from '@iip/contracts';
+import { SecretBox } from '@iip/platform-auth';
 import { GrpcServeSettings } from '@iip/platform-grpc';
 import { AppLogger } from '@iip/platform-observability';
 import { ServiceDescription, ServiceRuntime } from '@iip/platform-runtime';
@@ -17,12 +18,18 @@ import { ResolutionService } from './resolution/resolution.service';
 import { TemplateEntity } from './templates/template.entity';
 import { NativeHandleProtocol } from './native/native-handle.service';
 import { NativeHandleServer } from './native/native-handle.server';
+import { NativeChallenges } from './native/native-auth';
+import { IdentifiersRepository } from './identifiers/identifiers.repository';
+import { IdentifiersService } from './identifiers/identifiers.service';
+import { identityFailureLimiter } from './identities/handle-identity.authenticator';
+import { IDENTIFIER_REDIS } from './resolution/record-cache';
+import { Redis } from '@iip/platform-redis';
 import { SiteJson } from './native/native-values';
 
 /** The ports the native Handle interfaces of a started node listen on (tests start them on free ports). */
 export const nativePorts = new WeakMap<ServiceRuntime, NativeHandleServer['ports']>();
 
-/** The node's site as its prefix record's HS_SITE: one primary server, query (and soon admin) over UDP, TCP and HTTP. */
+/** The node's site as its prefix record's HS_SITE: one primary server; queries over UDP, TCP and HTTP, administration over TCP and HTTP. */
 function nodeSite(address: string, ports: NativeHandleServer['ports']): SiteJson {
   return {
     version: 1,
@@ -39,8 +46,8 @@ function nodeSite(address: string, ports: NativeHandleServer['ports']): SiteJson
         publicKey: { format: 'base64', value: '' },
         interfaces: [
           { query: true, admin: false, protocol: 'UDP', port: ports.udp },
-          { query: true, admin: false, protocol: 'TCP', port: ports.tcp },
-          { query: true, admin: false, protocol: 'HTTP', port: ports.http },
+          { query: true, admin: true, protocol: 'TCP', port: ports.tcp },
+          { query: true, admin: true, protocol: 'HTTP', port: ports.http },
         ],
       },
     ],
@@ -64,6 +71,11 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
       prefixStart: config.IDENTIFIER_PREFIX_START,
       defaultTtl: config.IDENTIFIER_DEFAULT_TTL,
       role: config.IDENTIFIER_NODE_ROLE,
+      secretBox: new SecretBox(config.IDENTIFIER_KEY_ENCRYPTION_SECRET),
+      identityFailures: {
+        perSubject: config.IDENTIFIER_IDENTITY_MAX_FAILURES_PER_MINUTE,
+        perSource: config.IDENTIFIER_IDENTITY_MAX_FAILURES_PER_SOURCE_PER_MINUTE,
+      },
     };
     const app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot(
@@ -104,12 +116,23 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
       },
       () => app.get(PrefixesService).ensureNodePrefix(),
     );
+    const redis = app.get<Redis>(IDENTIFIER_REDIS);
     const native = new NativeHandleServer(
-      new NativeHandleProtocol(app.get(ResolutionService), () => node.site, runtime.logger),
+      new NativeHandleProtocol(app.get(ResolutionService), () => node.site, runtime.logger, {
+        identifiers: app.get(IdentifiersService),
+        repository: app.get(IdentifiersRepository),
+        challenges: new NativeChallenges(redis),
+        failures: identityFailureLimiter(redis, node),
+        secretBox: node.secretBox,
+      }),
       runtime.logger,
     );
     runtime.onClose(() => native.close());
-    await native.listen({ host: config.IDENTIFIER_HOST, port: config.IDENTIFIER_HANDLE_PORT, httpPort: config.IDENTIFIER_HANDLE_HTTP_PORT });
+    await native.listen({
+      host: config.IDENTIFIER_HOST,
+      port: config.IDENTIFIER_HANDLE_PORT,
+      httpPort: config.IDENTIFIER_HANDLE_HTTP_PORT,
+    });
     node.site = nodeSite(config.IDENTIFIER_HANDLE_PUBLIC_ADDRESS, native.ports);
     nativePorts.set(runtime, native.ports);
     return runtime;

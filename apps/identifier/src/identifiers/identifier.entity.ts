@@ -27,5 +27,7 @@ export class IdentifierValueEntity {
   @Column('integer') ttl!: number;
   @Column('text') access!: ValueAccess;
   @Column('uuid', { array: true }) grantees!: string[];
+  /** HS_SECKEY only: the secret sealed with the key-encryption secret, for native challenge–response (never read out). */
+  @Column('text', { name: 'sealed_secret', nullable: true }) sealedSecret?: string | null;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -72,12 +72,16 @@ export class IdentifiersRepository {
   async secretKeyOf(
     key: string,
     idx: number,
-  ): Promise<{ type: string; value: unknown; owner?: TenantRef; ownerSuspended: boolean } | undefined> {
-    const rows: (Pick<IdentifierValueEntity, 'type' | 'value'> &
-      Pick<PrefixEntity, 'tenantId' | 'tenantKind' | 'tenantPath'> & { owner_suspended: boolean })[] = await preparedQuery(
+  ): Promise<
+    { type: string; format: string; value: unknown; sealedSecret: string | null; owner?: TenantRef; ownerSuspended: boolean } | undefined
+  > {
+    const rows: (Pick<IdentifierValueEntity, 'type' | 'format' | 'value'> & { sealed_secret: string | null } & Pick<
+        PrefixEntity,
+        'tenantId' | 'tenantKind' | 'tenantPath'
+      > & { owner_suspended: boolean })[] = await preparedQuery(
       this.dataSource,
       'identifier-secret-key',
-      `SELECT v.type, v.value, ${PREFIX_OWNER_COLUMNS},
+      `SELECT v.type, v.format, v.value, v.sealed_secret, ${PREFIX_OWNER_COLUMNS},
               EXISTS (SELECT 1 FROM suspended_tenants s WHERE s.tenant_id = ANY (p.tenant_path)) AS owner_suspended
            FROM identifiers i
            JOIN identifier_values v ON v.key = i.key AND v.idx = $2
@@ -86,7 +90,16 @@ export class IdentifiersRepository {
       [key, idx],
     );
     const [row] = rows;
-    return row ? { type: row.type, value: row.value, owner: ownerRef(row), ownerSuspended: row.owner_suspended } : undefined;
+    return row
+      ? {
+          type: row.type,
+          format: row.format,
+          value: row.value,
+          sealedSecret: row.sealed_secret,
+          owner: ownerRef(row),
+          ownerSuspended: row.owner_suspended,
+        }
+      : undefined;
   }
 
   /** One value of an identifier (a group an HS_ADMIN names), in the caller's transaction. */
@@ -133,9 +146,10 @@ export class IdentifiersRepository {
 
   /** The stored values of an identifier locked by findForUpdate in this transaction, in index order. */
   valuesOf(manager: EntityManager, key: string): Promise<Omit<IdentifierValueEntity, 'key' | 'updatedAt'>[]> {
-    return manager.query('SELECT idx, type, format, value, ttl, access, grantees FROM identifier_values WHERE key = $1 ORDER BY idx', [
-      key,
-    ]);
+    return manager.query(
+      'SELECT idx, type, format, value, ttl, access, grantees, sealed_secret AS "sealedSecret" FROM identifier_values WHERE key = $1 ORDER BY idx',
+      [key],
+    );
   }
 
   /** Removes the values at these indexes (a per-index PUT or DELETE); the others keep their rows and timestamps. */
@@ -177,8 +191,8 @@ export class IdentifiersRepository {
     await copyRows(
       manager,
       'identifier_values',
-      ['key', 'idx', 'type', 'format', 'value', 'ttl', 'access', 'grantees'],
-      rows.map((v) => [v.key, v.idx, v.type, v.format, { json: v.value }, v.ttl, v.access, v.grantees]),
+      ['key', 'idx', 'type', 'format', 'value', 'ttl', 'access', 'grantees', 'sealed_secret'],
+      rows.map((v) => [v.key, v.idx, v.type, v.format, { json: v.value }, v.ttl, v.access, v.grantees, v.sealedSecret ?? null]),
     );
   }
 

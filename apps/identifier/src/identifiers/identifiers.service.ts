@@ -17,6 +17,7 @@ import { authoriseReservedValues } from './reserved-values';
 import {
   ListedIndexes,
   changedIndexes,
+  checkExisting,
   checkNotOverwriting,
   mergedValues,
   mintedHandleName,
@@ -43,6 +44,8 @@ export interface ValuesWriteOptions {
   indexes: ListedIndexes;
   /** false: refuse when a listed index already holds a value (Handle code 201). */
   overwrite: boolean;
+  /** true: only replace; a listed index that holds no value is refused (Handle code 200; native MODIFY_VALUE). */
+  mustExist?: boolean;
   expectedVersion?: number;
 }
 
@@ -177,6 +180,7 @@ export class IdentifiersService {
     const stored = await this.identifiers.valuesOf(manager, handle.key);
     await this.authoriseIdentity(manager, actor, handle, stored);
     if (!options.overwrite) checkNotOverwriting(handle.handle, indexes, new Set(stored.map((v) => v.idx)));
+    if (options.mustExist) checkExisting(handle.handle, indexes, new Set(stored.map((v) => v.idx)));
     await this.validateAgainstTemplate(
       existing,
       mergedValues(
@@ -186,7 +190,7 @@ export class IdentifiersService {
     );
     // A plaintext secret key an older release stored is hashed with this first write.
     const unsealed = stored.filter((v) => v.type === 'HS_SECKEY' && !changed.some((c) => c.idx === v.idx) && !isSecretHash(v.value));
-    const written = await sealSecretKeys([...changed, ...unsealed], stored, hashSecret);
+    const written = await sealSecretKeys([...changed, ...unsealed], stored, this.secretKeys);
     await this.identifiers.deleteValues(
       manager,
       handle.key,
@@ -335,9 +339,18 @@ export class IdentifiersService {
   }
 
   /** The values to store, every secret key hashed (slow: only records that carry one pay for it). */
-  private sealed(values: NewValue[], stored: Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value'>[]): Promise<NewValue[]> {
-    return values.some((v) => v.type === 'HS_SECKEY') ? sealSecretKeys(values, stored, hashSecret) : Promise.resolve(values);
+  private sealed(
+    values: NewValue[],
+    stored: Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value' | 'sealedSecret'>[],
+  ): Promise<NewValue[]> {
+    return values.some((v) => v.type === 'HS_SECKEY') ? sealSecretKeys(values, stored, this.secretKeys) : Promise.resolve(values);
   }
+
+  /** Secret keys are stored as a slow hash and a copy sealed with the node's key-encryption secret. */
+  private readonly secretKeys = {
+    hash: (secret: Buffer) => hashSecret(secret),
+    seal: (secret: Buffer) => this.node.secretBox.seal(secret),
+  };
 
   /**
    * A handle identity changes an existing record only when the record names it as an admin

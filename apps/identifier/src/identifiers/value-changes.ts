@@ -94,13 +94,18 @@ export function removableIndexes(handle: string, listed: readonly number[], stor
       `Index ${ADMIN_INDEX} is the server's HS_ADMIN value naming the owner; it is removed only with the whole handle`,
     );
   }
+  checkExisting(handle, indexes, stored);
+  return indexes;
+}
+
+/** Every listed index holds a value (a removal, a native MODIFY_VALUE), else Handle code 200, values not found. */
+export function checkExisting(handle: string, indexes: readonly number[], stored: ReadonlySet<number>): void {
   const missing = indexes.filter((i) => !stored.has(i));
   if (missing.length > 0) {
     throw new IdentifierError(IdentifierErrorCode.VALUES_NOT_FOUND, `${handle} has no values at index ${missing.join(', ')}`, {
       indexes: missing,
     });
   }
-  return indexes;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   BasicCredentials,
   DUMMY_SECRET_HASH,
   Principal,
+  TenantRef,
   basicUnauthenticated,
   isSecretHash,
   sourceOf,
@@ -14,14 +15,40 @@ import { problem } from '@iip/platform-errors';
 import { FailedAttemptLimiter, Redis } from '@iip/platform-redis';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { IDENTIFIER_REDIS } from '../resolution/record-cache';
-import { decodeSecret, parseHandleIdentity } from './handle-identity';
+import { NODE_SETTINGS, NodeSettings } from '../prefixes/prefixes.service';
+import { HandleIdentity, decodeSecret, parseHandleIdentity } from './handle-identity';
 
-/** Failed authentications per identity and source address per minute before 429; per source over all identities, five times that. */
-const MAX_FAILURES_PER_IDENTITY = 10;
-const MAX_FAILURES_PER_SOURCE = 5 * MAX_FAILURES_PER_IDENTITY;
 /** How long the principal of one request counts as valid (it is rebuilt, and checked, on every request). */
 const PRINCIPAL_LIFETIME_SECONDS = 60;
 const MAX_SECRET_LENGTH = 1_024;
+
+/**
+ * Failed handle-identity authentications, counted per identity and source address and per source
+ * over all identities (IDENTIFIER_IDENTITY_MAX_FAILURES_*), shared by HTTP Basic and the native
+ * protocol's challenge–response: guessing over one door counts at the other.
+ */
+export function identityFailureLimiter(redis: Redis, node: NodeSettings): FailedAttemptLimiter {
+  return new FailedAttemptLimiter(redis, 'handle-identity:failures', node.identityFailures);
+}
+
+/** The subject failures are counted under. */
+export function identitySubject(identity: Pick<HandleIdentity, 'index' | 'key'>): string {
+  return `${identity.index}:${identity.key}`;
+}
+
+/** Who a request authenticated as a handle identity is: its prefix's tenant, with identifiers:write only. */
+export function identityPrincipal(identity: Pick<HandleIdentity, 'index' | 'handle'>, owner: TenantRef): Principal {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    clientId: `handle:${identity.index}:${identity.handle}`,
+    tenant: owner,
+    scopes: new Set(['identifiers:write']),
+    // Now: the revocation view refuses it while the owning tenant (or one above) is suspended.
+    issuedAt: now,
+    expiresAt: now + PRINCIPAL_LIFETIME_SECONDS,
+    handleIdentity: { index: identity.index, handle: identity.handle },
+  };
+}
 
 /**
  * Handle clients' `Authorization: Basic` with the user `index:handle` (percent-encoded) and the
@@ -36,12 +63,10 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
   constructor(
     private readonly identifiers: IdentifiersRepository,
     @Inject(IDENTIFIER_REDIS) redis: Redis,
+    @Inject(NODE_SETTINGS) node: NodeSettings,
   ) {
     super();
-    this.failures = new FailedAttemptLimiter(redis, 'handle-identity:failures', {
-      perSubject: MAX_FAILURES_PER_IDENTITY,
-      perSource: MAX_FAILURES_PER_SOURCE,
-    });
+    this.failures = identityFailureLimiter(redis, node);
   }
 
   async authenticate(credentials: BasicCredentials, req: Request): Promise<Principal> {
@@ -54,7 +79,7 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
     }
 
     const source = sourceOf(req.ip ?? req.socket.remoteAddress);
-    const subject = `${identity.index}:${identity.key}`;
+    const subject = identitySubject(identity);
     if (await this.failures.blocked(source, subject)) {
       res?.setHeader('Retry-After', String(FailedAttemptLimiter.WINDOW_SECONDS));
       throw new HttpException(
@@ -74,15 +99,6 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
     }
     // The owner (or a tenant above it) is suspended: for as long as it lasts, not only within the token window.
     if (stored.ownerSuspended) throw basicUnauthenticated('The credentials may not act: their tenant is suspended', res);
-    const now = Math.floor(Date.now() / 1000);
-    return {
-      clientId: `handle:${identity.index}:${identity.handle}`,
-      tenant: stored.owner,
-      scopes: new Set(['identifiers:write']),
-      // Now: the revocation view refuses it while the owning tenant (or one above) is suspended.
-      issuedAt: now,
-      expiresAt: now + PRINCIPAL_LIFETIME_SECONDS,
-      handleIdentity: { index: identity.index, handle: identity.handle },
-    };
+    return identityPrincipal(identity, stored.owner);
   }
 }

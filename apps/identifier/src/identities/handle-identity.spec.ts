@@ -1,4 +1,4 @@
-import { hashSecret, verifySecret } from '@iip/platform-auth';
+import { SecretBox, hashSecret, verifySecret } from '@iip/platform-auth';
 import { ParsedHandle, parseHandle } from '../handles/handle-syntax';
 import { IdentifierError } from '../identifier.errors';
 import { SECRET_KEY_MARKER, administers, decodeSecret, maskedSecretKey, parseHandleIdentity, sealSecretKeys } from './handle-identity';
@@ -45,34 +45,46 @@ describe('handle identities in Basic credentials', () => {
 });
 
 describe('secret keys at rest', () => {
-  const seckey = (idx: number, value: unknown, format = 'string') => ({ idx, type: 'HS_SECKEY', format, value });
+  const seckey = (idx: number, value: unknown, format = 'string', sealedSecret?: string) => ({
+    idx,
+    type: 'HS_SECKEY',
+    format,
+    value,
+    sealedSecret,
+  });
+  const box = new SecretBox('a key-encryption secret for this spec only');
+  const keys = { hash: hashSecret, seal: (secret: Buffer) => box.seal(secret) };
 
   it('stores a new secret key as a slow hash of its bytes, and reads show only the marker', async () => {
     const [url, sealed] = await sealSecretKeys(
-      [{ idx: 1, type: 'URL', format: 'string', value: 'https://x' }, seckey(300, 's3cret')],
+      [{ idx: 1, type: 'URL', format: 'string', value: 'https://x', sealedSecret: undefined as string | undefined }, seckey(300, 's3cret')],
       [],
-      hashSecret,
+      keys,
     );
     expect(url.value).toBe('https://x');
     expect(sealed.value).toMatch(/^scrypt\$/);
     await expect(verifySecret(Buffer.from('s3cret'), sealed.value as string)).resolves.toBe(true);
+    // The sealed copy opens to the secret's bytes (what native challenge–response uses); reads show neither.
+    expect(box.open(sealed.sealedSecret as string).toString()).toBe('s3cret');
     expect(maskedSecretKey(sealed)).toEqual({ idx: 300, type: 'HS_SECKEY', format: 'string', value: SECRET_KEY_MARKER });
     // hex and base64 keys stand for their bytes: the same secret either way.
-    const [hex] = await sealSecretKeys([seckey(300, Buffer.from('s3cret').toString('hex'), 'hex')], [], hashSecret);
+    const [hex] = await sealSecretKeys([seckey(300, Buffer.from('s3cret').toString('hex'), 'hex')], [], keys);
     await expect(verifySecret(Buffer.from('s3cret'), hex.value as string)).resolves.toBe(true);
   });
 
   it('keeps the stored key when a client sends the marker back, hashing a plaintext one an older release left', async () => {
     const hashed = await hashSecret('kept');
-    const [kept] = await sealSecretKeys([seckey(300, SECRET_KEY_MARKER)], [seckey(300, hashed)], hashSecret);
+    const [kept] = await sealSecretKeys([seckey(300, SECRET_KEY_MARKER)], [seckey(300, hashed, 'string', box.seal('kept'))], keys);
     expect(kept.value).toBe(hashed);
-    const [upgraded] = await sealSecretKeys([seckey(300, SECRET_KEY_MARKER)], [seckey(300, 'legacy-plain')], hashSecret);
+    expect(box.open(kept.sealedSecret as string).toString()).toBe('kept');
+    const [upgraded] = await sealSecretKeys([seckey(300, SECRET_KEY_MARKER)], [seckey(300, 'legacy-plain')], keys);
     expect(upgraded.value).toMatch(/^scrypt\$/);
     await expect(verifySecret(Buffer.from('legacy-plain'), upgraded.value as string)).resolves.toBe(true);
+    expect(box.open(upgraded.sealedSecret as string).toString()).toBe('legacy-plain');
   });
 
   it('refuses the marker where no key is stored', async () => {
-    await expect(sealSecretKeys([seckey(301, SECRET_KEY_MARKER)], [seckey(300, 'x')], hashSecret)).rejects.toThrow(IdentifierError);
+    await expect(sealSecretKeys([seckey(301, SECRET_KEY_MARKER)], [seckey(300, 'x')], keys)).rejects.toThrow(IdentifierError);
   });
 });
 

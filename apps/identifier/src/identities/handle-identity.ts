@@ -19,7 +19,13 @@ export interface HandleIdentity {
  */
 export const SECRET_KEY_MARKER = '<HS_SECKEY: stored as a hash, never shown>';
 
-type StoredValue = Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value'>;
+type StoredValue = Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value' | 'sealedSecret'>;
+
+/** How a secret key is kept: a slow hash (HTTP Basic checks it) and a sealed copy (native challenge–response needs the secret). */
+export interface SecretKeySealer {
+  hash(secret: Buffer): Promise<string>;
+  seal(secret: Buffer): string;
+}
 
 /**
  * The identity a Basic user names, `index:handle`, percent-encoded as Handle clients send it
@@ -58,24 +64,33 @@ export function secretKeyBytes(format: string, value: unknown): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
-/** A stored secret key as reads show it: the marker, never the hash (nor a plaintext left by an older release). */
-export function maskedSecretKey<V extends { type: string; format: string; value: unknown }>(v: V): V {
-  return v.type === 'HS_SECKEY' ? { ...v, format: 'string', value: SECRET_KEY_MARKER } : v;
+/** A stored secret key as reads show it: the marker, never the hash or the sealed copy (nor a plaintext left by an older release). */
+export function maskedSecretKey<V extends { type: string; format: string; value: unknown; sealedSecret?: string | null }>(v: V): V {
+  if (v.type !== 'HS_SECKEY') return v;
+  const { sealedSecret: _sealed, ...rest } = v;
+  return { ...rest, format: 'string', value: SECRET_KEY_MARKER } as V;
 }
 
 /**
- * The values to write with every HS_SECKEY hashed: a new secret is hashed, the marker keeps the
- * key stored at that index (a plaintext one left by an older release is hashed now).
+ * The values to write with every HS_SECKEY hashed and sealed: a new secret is hashed and sealed,
+ * the marker keeps the key stored at that index (a plaintext one left by an older release is
+ * hashed and sealed now).
  */
 export async function sealSecretKeys<V extends StoredValue>(
   values: V[],
   stored: readonly StoredValue[],
-  hash: (secret: Buffer) => Promise<string>,
+  keys: SecretKeySealer,
 ): Promise<V[]> {
+  const sealed = async (v: V, secret: Buffer, format: string): Promise<V> => ({
+    ...v,
+    format,
+    value: await keys.hash(secret),
+    sealedSecret: keys.seal(secret),
+  });
   return Promise.all(
     values.map(async (v) => {
       if (v.type !== 'HS_SECKEY') return v;
-      if (v.value !== SECRET_KEY_MARKER) return { ...v, value: await hash(secretKeyBytes(v.format, v.value)) };
+      if (v.value !== SECRET_KEY_MARKER) return sealed(v, secretKeyBytes(v.format, v.value), v.format);
       const kept = stored.find((s) => s.idx === v.idx && s.type === 'HS_SECKEY');
       if (!kept) {
         throw new IdentifierError(
@@ -83,8 +98,8 @@ export async function sealSecretKeys<V extends StoredValue>(
           `Value ${v.idx}: ${JSON.stringify(SECRET_KEY_MARKER)} stands for the secret key stored there, and there is none`,
         );
       }
-      if (isSecretHash(kept.value)) return { ...v, format: kept.format, value: kept.value };
-      return { ...v, format: kept.format, value: await hash(secretKeyBytes(kept.format, kept.value)) };
+      if (isSecretHash(kept.value)) return { ...v, format: kept.format, value: kept.value, sealedSecret: kept.sealedSecret ?? null };
+      return sealed(v, secretKeyBytes(kept.format, kept.value), kept.format);
     }),
   );
 }

@@ -2,10 +2,12 @@ import { InitialIdentifier1764576000000 } from './1764576000000-initial-identifi
 import { ValuesWithoutForeignKey1764662400000 } from './1764662400000-values-without-foreign-key';
 import { PublicAdminValues1764748800000 } from './1764748800000-public-admin-values';
 import { SuspendedTenants1764835200000 } from './1764835200000-suspended-tenants';
+import { SealedSecretKeys1764921600000 } from './1764921600000-sealed-secret-keys';
 
 export const identifierMigrations = [
   InitialIdentifier1764576000000,
   ValuesWithoutForeignKey1764662400000,
   PublicAdminValues1764748800000,
   SuspendedTenants1764835200000,
+  SealedSecretKeys1764921600000,
 ];

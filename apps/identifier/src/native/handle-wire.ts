@@ -306,7 +306,10 @@ export function decodeRequest(envelope: Envelope, message: Buffer): RawRequest {
     throw new WireError(`The envelope announces ${envelope.messageLength} bytes, the message has ${message.length}`);
   }
   if (envelope.encrypted || envelope.compressed) {
-    throw new WireError('Encrypted and compressed messages need a session, which this server does not offer', ResponseCode.OPERATION_NOT_SUPPORTED);
+    throw new WireError(
+      'Encrypted and compressed messages need a session, which this server does not offer',
+      ResponseCode.OPERATION_NOT_SUPPORTED,
+    );
   }
   if (!(envelope.major > 2 || (envelope.major === 2 && envelope.minor >= 1)) || envelope.major === 5) {
     throw new WireError(`Protocol version ${envelope.major}.${envelope.minor} is not supported; use 2.1 or later`);
@@ -525,4 +528,93 @@ export function addressBytes(address: string): Buffer {
   const all: string[] = [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
   all.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16) || 0, i * 2));
   return out;
+}
+
+/** Most values one administration request may carry (as many as a REST PUT takes). */
+const MAX_REQUEST_VALUES = 500;
+/** Smallest encoded value: index, timestamp, TTL type, TTL, permissions, type, data, references. */
+const MIN_VALUE_SIZE = 4 + 4 + 1 + 4 + 1 + 4 + 4 + 4;
+
+export function decodeValue(r: Reader): WireValue {
+  const index = r.int('a value index');
+  const timestamp = r.uint('a value timestamp');
+  const ttlType = r.byte('a TTL type');
+  const ttl = r.int('a TTL');
+  const permissions = r.byte('value permissions');
+  const type = r.bytes('a value type');
+  const data = r.bytes('value data');
+  const n = r.count('value references', 8, 1024);
+  const references: { handle: string; index: number }[] = [];
+  for (let i = 0; i < n; i++)
+    references.push({ handle: r.bytes('a referenced handle').toString('utf8'), index: r.int('a referenced index') });
+  return { index, timestamp, ttlType, ttl, permissions, type, data, references };
+}
+
+/** CREATE_HANDLE, ADD_VALUE and MODIFY_VALUE bodies: the handle and the values. */
+export function decodeValuesBody(body: Buffer): { handle: Buffer; values: WireValue[] } {
+  const r = new Reader(body);
+  const handle = r.bytes('the handle');
+  const n = r.count('values', MIN_VALUE_SIZE, MAX_REQUEST_VALUES);
+  const values: WireValue[] = [];
+  for (let i = 0; i < n; i++) values.push(decodeValue(r));
+  if (r.remaining > 0) throw new WireError(`${r.remaining} bytes follow the values`);
+  return { handle, values };
+}
+
+/** A REMOVE_VALUE body: the handle and the indexes to remove. */
+export function decodeRemoveValueBody(body: Buffer): { handle: Buffer; indexes: number[] } {
+  const r = new Reader(body);
+  return { handle: r.bytes('the handle'), indexes: r.intArray('indexes', MAX_REQUEST_VALUES) };
+}
+
+/** A client's answer to a challenge (RFC 3652 §3.5.2). */
+export interface ChallengeAnswer {
+  authType: Buffer;
+  identityHandle: Buffer;
+  identityIndex: number;
+  signedResponse: Buffer;
+}
+
+export function decodeChallengeAnswer(body: Buffer): ChallengeAnswer {
+  const r = new Reader(body);
+  return {
+    authType: r.bytes('the authentication type'),
+    identityHandle: r.bytes('the identity handle'),
+    identityIndex: r.int('the identity index'),
+    signedResponse: r.bytes('the signed response'),
+  };
+}
+
+/** A challenge's body after the request digest: the nonce (RFC 3652 §3.5.1). */
+export function challengeBody(nonce: Buffer): Buffer {
+  return new Writer().bytes(nonce).toBuffer();
+}
+
+/** The request digest as a challenge carries it, for the answer to be checked against: hash code and bytes. */
+export function challengeDigest(req: RawRequest): Buffer {
+  return requestDigest(req, answerVersion(req.envelope));
+}
+
+/** HS_ADMIN data: the admin handle, its index and the 12 permission flags in the REST form. */
+export function decodeAdminRecord(data: Buffer): { handle: string; index: number; permissions: string } {
+  const r = new Reader(data);
+  const permissions = r.int2('admin permissions');
+  const handle = r.bytes('the admin handle').toString('utf8');
+  const index = r.int('the admin index');
+  return { handle, index, permissions: (permissions & 0xfff).toString(2).padStart(12, '0') };
+}
+
+/** HS_VLIST data: the handle/index references it lists. */
+export function decodeValueList(data: Buffer): { handle: string; index: number }[] {
+  const r = new Reader(data);
+  const n = r.count('references', 8, 1024);
+  const refs: { handle: string; index: number }[] = [];
+  for (let i = 0; i < n; i++) refs.push({ handle: r.bytes('a referenced handle').toString('utf8'), index: r.int('a referenced index') });
+  if (r.remaining > 0) throw new WireError(`${r.remaining} bytes follow the value list`, ResponseCode.INVALID_VALUE);
+  return refs;
+}
+
+/** A CREATE_HANDLE answer: the handle created (the server's pick when the client asked it to mint one). */
+export function createdBody(handle: string): Buffer {
+  return new Writer().bytes(handle).toBuffer();
 }

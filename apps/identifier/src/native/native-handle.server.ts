@@ -96,7 +96,7 @@ export class NativeHandleServer {
         const message = buffered.subarray(ENVELOPE_SIZE, total);
         buffered = buffered.subarray(total);
         queue = queue
-          .then(() => this.protocol.answer(envelope, message))
+          .then(() => this.protocol.answer(envelope, message, socket.remoteAddress))
           .then((answer) => void (socket.writable && socket.write(framed(answer))))
           .catch((err: unknown) => {
             this.logger.error({ err }, 'native Handle TCP answer failed');
@@ -124,7 +124,7 @@ export class NativeHandleServer {
     }
     const send = (buf: Buffer) => this.udp?.send(buf, port, address);
     this.protocol
-      .answer(envelope, message)
+      .answer(envelope, message, address)
       .then((answer) => {
         const packets = Math.max(1, Math.ceil(answer.message.length / MAX_UDP_DATA));
         for (let i = 0; i < packets; i++) {
@@ -187,7 +187,7 @@ export class NativeHandleServer {
         return;
       }
       this.protocol
-        .answer(envelope, body.subarray(ENVELOPE_SIZE))
+        .answer(envelope, body.subarray(ENVELOPE_SIZE), req.socket.remoteAddress)
         .then((answer) => {
           const out = framed(answer);
           res.writeHead(200, { 'content-type': HDL_MIME, 'content-length': out.length });

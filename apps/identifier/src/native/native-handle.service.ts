@@ -1,5 +1,13 @@
+import { Principal, SecretBox, sourceOf } from '@iip/platform-auth';
+import { RequestValidationError } from '@iip/platform-errors';
 import { AppLogger } from '@iip/platform-observability';
+import { FailedAttemptLimiter } from '@iip/platform-redis';
+import { ParsedHandle, isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
 import { IdentifierError, identifierHandleCode } from '../identifier.errors';
+import { handleValuesSchema } from '../identifiers/dto/handle-value.schema';
+import { IdentifiersRepository } from '../identifiers/identifiers.repository';
+import { IdentifiersService } from '../identifiers/identifiers.service';
+import { identityPrincipal, identitySubject } from '../identities/handle-identity.authenticator';
 import { ResolutionService } from '../resolution/resolution.service';
 import {
   Envelope,
@@ -8,16 +16,41 @@ import {
   RawRequest,
   ResponseCode,
   WireError,
+  challengeBody,
+  challengeDigest,
+  createdBody,
+  decodeChallengeAnswer,
   decodeHandleBody,
+  decodeRemoveValueBody,
   decodeRequest,
   decodeResolutionBody,
+  decodeValuesBody,
   encodeEnvelope,
   encodeResponse,
   encodeSiteRecord,
   errorBody,
   resolutionBody,
 } from './handle-wire';
-import { SiteJson, siteRecordOf, wireValue } from './native-values';
+import { NativeChallenges, handlePublicKey, publicKeySigned, secretKeySigned, signedData } from './native-auth';
+import { SiteJson, inputValue, siteRecordOf, utf8Text, wireValue } from './native-values';
+
+/** What native administration needs: the same write service and identity checks as the REST API. */
+export interface NativeAdministration {
+  identifiers: IdentifiersService;
+  repository: IdentifiersRepository;
+  challenges: NativeChallenges;
+  /** The same limiter HTTP Basic identities count against. */
+  failures: FailedAttemptLimiter;
+  secretBox: SecretBox;
+}
+
+const ADMIN_OPS: ReadonlySet<number> = new Set([
+  OpCode.CREATE_HANDLE,
+  OpCode.DELETE_HANDLE,
+  OpCode.ADD_VALUE,
+  OpCode.REMOVE_VALUE,
+  OpCode.MODIFY_VALUE,
+]);
 
 /** One encoded response: its envelope and message (a UDP answer splits the message into packets). */
 export interface NativeAnswer {
@@ -27,27 +60,38 @@ export interface NativeAnswer {
 
 /** Handle and type names are UTF-8 text; one that is not cannot name anything here. */
 function text(bytes: Buffer, what: string): string {
-  const decoded = bytes.toString('utf8');
-  if (!Buffer.from(decoded, 'utf8').equals(bytes)) throw new WireError(`The ${what} is not valid UTF-8`, ResponseCode.INVALID_HANDLE);
+  const decoded = utf8Text(bytes);
+  if (decoded === undefined) throw new WireError(`The ${what} is not valid UTF-8`, ResponseCode.INVALID_HANDLE);
   return decoded;
 }
+
+function parsedHandle(bytes: Buffer): ParsedHandle {
+  const parsed = parseHandle(text(bytes, 'handle'));
+  if (isHandleSyntaxError(parsed)) throw new WireError(parsed.message, ResponseCode.INVALID_HANDLE);
+  return parsed;
+}
+
+const authenticationFailed = (message = 'Authentication failed') => new WireError(message, ResponseCode.AUTHENTICATION_FAILED);
 
 /**
  * The native Handle protocol's behaviour (RFC 3652): resolution and site information, answered
  * from the same resolution service, cache and access rules as the REST and gRPC APIs. Native
  * requests are anonymous: only public values are ever sent (authenticated reads go over REST or
- * gRPC with a token). Administration over the native protocol (create/add/modify/remove/delete
- * with challenge–response) is not offered yet and is answered OPERATION_NOT_SUPPORTED.
+ * gRPC with a token). Administration (create, delete, add/modify/remove values) is challenged:
+ * the client answers with its handle identity's secret or private key, and the request is then
+ * carried out by the same write service, rules and per-handle admin checks as a REST write by
+ * that identity.
  */
 export class NativeHandleProtocol {
   constructor(
     private readonly resolution: ResolutionService,
     private readonly site: () => SiteJson | undefined,
     private readonly logger: AppLogger,
+    private readonly admin: NativeAdministration,
   ) {}
 
-  /** The answer to one message, or undefined when there is no request id to answer (never thrown). */
-  async answer(envelope: Envelope, message: Buffer): Promise<NativeAnswer> {
+  /** The answer to one message from `source` (the client's address); never thrown. */
+  async answer(envelope: Envelope, message: Buffer, source?: string): Promise<NativeAnswer> {
     let req: RawRequest;
     try {
       req = decodeRequest(envelope, message);
@@ -55,32 +99,138 @@ export class NativeHandleProtocol {
       return this.error(this.bare(envelope), err);
     }
     try {
-      return await this.dispatch(req);
+      return await this.dispatch(req, sourceOf(source));
     } catch (err) {
       return this.error(req, err);
     }
   }
 
-  private async dispatch(req: RawRequest): Promise<NativeAnswer> {
-    switch (req.header.opCode) {
-      case OpCode.RESOLUTION:
-        return this.resolve(req);
-      case OpCode.GET_SITE_INFO:
-        return this.siteInfo(req);
-      case OpCode.CREATE_HANDLE:
-      case OpCode.DELETE_HANDLE:
-      case OpCode.ADD_VALUE:
-      case OpCode.REMOVE_VALUE:
-      case OpCode.MODIFY_VALUE:
-      case OpCode.LIST_HANDLES:
-      case OpCode.RESPONSE_TO_CHALLENGE:
-        throw new WireError(
-          'Administration over the native Handle protocol is not offered by this node yet; use PUT/DELETE /api/handles',
-          ResponseCode.OPERATION_NOT_SUPPORTED,
-        );
-      default:
-        throw new WireError(`Unknown op code ${req.header.opCode}`, ResponseCode.OPERATION_NOT_SUPPORTED);
+  private async dispatch(req: RawRequest, source: string): Promise<NativeAnswer> {
+    const op = req.header.opCode;
+    if (op === OpCode.RESOLUTION) return this.resolve(req);
+    if (op === OpCode.GET_SITE_INFO) return this.siteInfo(req);
+    if (ADMIN_OPS.has(op)) return this.challenge(req);
+    if (op === OpCode.RESPONSE_TO_CHALLENGE) return this.answerToChallenge(req, source);
+    if (op === OpCode.LIST_HANDLES) {
+      throw new WireError(
+        'Listing handles is not offered over the native protocol; use GET /api/prefixes/{prefix}/identifiers',
+        ResponseCode.OPERATION_NOT_SUPPORTED,
+      );
     }
+    throw new WireError(`Unknown op code ${op}`, ResponseCode.OPERATION_NOT_SUPPORTED);
+  }
+
+  /**
+   * An administration request: read it first (a malformed one is refused now, not after a round
+   * trip), then challenge it. Nothing changes until the answer checks out.
+   */
+  private async challenge(req: RawRequest): Promise<NativeAnswer> {
+    await this.administer(req, undefined);
+    const { sessionId, nonce } = await this.admin.challenges.issue(req);
+    return encodeResponse(req, {
+      opCode: req.header.opCode,
+      responseCode: ResponseCode.AUTHENTICATION_NEEDED,
+      body: challengeBody(nonce),
+      digest: true,
+      sessionId,
+    });
+  }
+
+  /** The client's answer: check it against the challenge of its session, then carry the challenged request out as that identity. */
+  private async answerToChallenge(answerReq: RawRequest, source: string): Promise<NativeAnswer> {
+    const answer = decodeChallengeAnswer(answerReq.body);
+    const pending = await this.admin.challenges.take(answerReq.envelope.sessionId);
+    if (!pending) {
+      throw authenticationFailed(`No challenge is open for session ${answerReq.envelope.sessionId}: it was answered already or expired`);
+    }
+    // Answered under the challenged request's op code: that is the response the client waits for.
+    const opCode = pending.request.header.opCode;
+    try {
+      const actor = await this.authenticate(answer, signedData(pending.nonce, challengeDigest(pending.request)), source);
+      const body = await this.administer(pending.request, actor);
+      return encodeResponse(answerReq, { opCode, responseCode: ResponseCode.SUCCESS, body });
+    } catch (err) {
+      return this.error(answerReq, err, opCode);
+    }
+  }
+
+  /** The identity an answer names, when its signature checks out against the identity's stored key. */
+  private async authenticate(answer: ReturnType<typeof decodeChallengeAnswer>, data: Buffer, source: string): Promise<Principal> {
+    const authType = answer.authType.toString('latin1');
+    if (authType !== 'HS_SECKEY' && authType !== 'HS_PUBKEY') {
+      throw new WireError(
+        `Authentication type ${JSON.stringify(authType.slice(0, 40))} is not HS_SECKEY or HS_PUBKEY`,
+        ResponseCode.AUTHENTICATION_FAILED,
+      );
+    }
+    let identity: ParsedHandle;
+    try {
+      identity = parsedHandle(answer.identityHandle);
+    } catch {
+      throw authenticationFailed('The identity handle is not a handle');
+    }
+    const index = answer.identityIndex;
+    const subject = identitySubject({ index, key: identity.key });
+    if (await this.admin.failures.blocked(source, subject)) {
+      throw authenticationFailed('Too many failed authentications from your address; try again in a minute');
+    }
+    const stored = index > 0 ? await this.admin.repository.secretKeyOf(identity.key, index) : undefined;
+    let ok = false;
+    if (stored && stored.type === authType && stored.owner) {
+      if (authType === 'HS_SECKEY' && stored.sealedSecret) {
+        ok = await secretKeySigned(this.admin.secretBox.open(stored.sealedSecret), data, answer.signedResponse);
+      } else if (authType === 'HS_PUBKEY' && typeof stored.value === 'string') {
+        const key = handlePublicKey(Buffer.from(stored.value, stored.format === 'hex' ? 'hex' : 'base64'));
+        ok = key !== undefined && publicKeySigned(key, data, answer.signedResponse);
+      }
+    }
+    if (!ok || !stored?.owner) {
+      await this.admin.failures.record(source, subject);
+      throw authenticationFailed();
+    }
+    if (stored.ownerSuspended) throw authenticationFailed('The identity may not act: its tenant is suspended');
+    return identityPrincipal({ index, handle: identity.handle }, stored.owner);
+  }
+
+  /**
+   * Reads an administration request and, with an actor, carries it out; returns the success body.
+   * Without an actor it only checks that the request can be read and its values are valid.
+   */
+  private async administer(req: RawRequest, actor: Principal | undefined): Promise<Buffer> {
+    const op = req.header.opCode;
+    const flags = req.header.opFlags;
+    const overwrite = (flags & OpFlag.OVERWRITE) !== 0;
+    if (op === OpCode.DELETE_HANDLE) {
+      const handle = parsedHandle(decodeHandleBody(req.body));
+      if (actor) await this.admin.identifiers.deleteRecord(actor, handle);
+      return Buffer.alloc(0);
+    }
+    if (op === OpCode.REMOVE_VALUE) {
+      const body = decodeRemoveValueBody(req.body);
+      const handle = parsedHandle(body.handle);
+      if (body.indexes.length === 0) throw new WireError('No index to remove', ResponseCode.INVALID_VALUE);
+      if (actor) await this.admin.identifiers.deleteValues(actor, handle, body.indexes);
+      return Buffer.alloc(0);
+    }
+    const body = decodeValuesBody(req.body);
+    const values = handleValuesSchema.check(body.values.map(inputValue), 'values');
+    if (op === OpCode.CREATE_HANDLE && (flags & OpFlag.MINT) !== 0) {
+      // The handle given is the base the server appends a suffix to (88.100.1000/ or 88.100.1000/pump-).
+      const base = text(body.handle, 'handle');
+      if (!actor) return Buffer.alloc(0);
+      const outcome = await this.admin.identifiers.mintRecord(actor, base, values, {});
+      return createdBody(String(outcome.body.handle));
+    }
+    const handle = parsedHandle(body.handle);
+    if (!actor) return Buffer.alloc(0);
+    if (op === OpCode.CREATE_HANDLE) {
+      await this.admin.identifiers.putRecord(actor, handle, values, { overwrite });
+      return createdBody(handle.handle);
+    }
+    const indexes = values.map((v) => v.index);
+    if (op === OpCode.ADD_VALUE) await this.admin.identifiers.putValues(actor, handle, values, { indexes, overwrite });
+    else await this.admin.identifiers.putValues(actor, handle, values, { indexes, overwrite: true, mustExist: true });
+    return Buffer.alloc(0);
   }
 
   private siteInfo(req: RawRequest): NativeAnswer {
@@ -102,7 +252,13 @@ export class NativeHandleProtocol {
     const types = body.types.map((t) => text(t, 'type'));
     if (body.indexes.some((i) => i < 0)) throw new WireError('A requested index is negative', ResponseCode.INVALID_VALUE);
     const authoritative = (req.header.opFlags & OpFlag.AUTHORITATIVE) !== 0;
-    const result = await this.resolution.resolve(undefined, handle, { types, indexes: body.indexes }, authoritative, req.header.recursionCount);
+    const result = await this.resolution.resolve(
+      undefined,
+      handle,
+      { types, indexes: body.indexes },
+      authoritative,
+      req.header.recursionCount,
+    );
     if (result.responseCode !== ResponseCode.SUCCESS) {
       return encodeResponse(req, { opCode: req.header.opCode, responseCode: result.responseCode, body: errorBody('No values match') });
     }
@@ -124,21 +280,21 @@ export class NativeHandleProtocol {
     };
   }
 
-  private error(req: RawRequest, err: unknown): NativeAnswer {
-    let code: number;
-    let message: string;
-    if (err instanceof WireError) {
-      code = err.responseCode;
-      message = err.message;
-    } else if (err instanceof IdentifierError) {
-      code = identifierHandleCode(err.code);
-      message = err.message;
-    } else {
-      this.logger.error({ err, opCode: req.header.opCode }, 'native Handle request failed');
-      code = ResponseCode.ERROR;
-      message = 'Internal error';
+  /** The protocol's code and message for a failure; unexpected ones are logged and answered as a plain error. */
+  private failure(req: RawRequest, err: unknown): { code: number; message: string } {
+    if (err instanceof WireError) return { code: err.responseCode, message: err.message };
+    if (err instanceof IdentifierError) return { code: identifierHandleCode(err.code), message: err.message };
+    if (err instanceof RequestValidationError) {
+      const message = err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ');
+      return { code: ResponseCode.INVALID_VALUE, message: message || 'The values are not valid' };
     }
-    return encodeResponse(req, { opCode: req.header.opCode, responseCode: code, body: errorBody(message) });
+    this.logger.error({ err, opCode: req.header.opCode }, 'native Handle request failed');
+    return { code: ResponseCode.ERROR, message: 'Internal error' };
+  }
+
+  private error(req: RawRequest, err: unknown, opCode = req.header.opCode): NativeAnswer {
+    const { code, message } = this.failure(req, err);
+    return encodeResponse(req, { opCode, responseCode: code, body: errorBody(message) });
   }
 }
 

@@ -1,9 +1,15 @@
 import { HandleValueView } from '../identifiers/dto/handle-value.dto';
+import { HandleValueInput } from '../identifiers/dto/handle-value.schema';
+import { NODE_LEVEL_TYPES } from '../identifiers/reserved-values';
 import {
   Permission,
+  ResponseCode,
   SiteRecord,
+  WireError,
   WireValue,
   addressBytes,
+  decodeAdminRecord,
+  decodeValueList,
   encodeAdminRecord,
   encodeSiteRecord,
   encodeValueList,
@@ -87,5 +93,59 @@ export function wireValue(view: HandleValueView): WireValue {
     type: view.type,
     data: valueData(view),
     references: [],
+  };
+}
+
+/** Bytes that are UTF-8 text as they stand (decoding and encoding gives them back). */
+export function utf8Text(bytes: Buffer): string | undefined {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : undefined;
+}
+
+const invalidValue = (index: number, message: string) => new WireError(`Value ${index}: ${message}`, ResponseCode.INVALID_VALUE);
+
+/** A value's data in the Handle REST API's representation for its type. */
+function inputData(index: number, type: string, data: Buffer): HandleValueInput['data'] {
+  const base64 = (): HandleValueInput['data'] => ({ format: 'base64', value: data.toString('base64') });
+  const text = utf8Text(data);
+  try {
+    switch (type) {
+      case 'HS_ADMIN':
+        return { format: 'admin', value: decodeAdminRecord(data) };
+      case 'HS_VLIST':
+        return { format: 'vlist', value: decodeValueList(data) };
+      case 'HS_PUBKEY':
+        return { format: 'key', value: data.toString('base64') };
+      default:
+        return text === undefined ? base64() : { format: 'string', value: text };
+    }
+  } catch (err) {
+    throw invalidValue(index, `its ${type} data cannot be read (${(err as Error).message})`);
+  }
+}
+
+/**
+ * A value as a native administration request sends it, in the form the REST API and every
+ * write rule take: the same schema, reserved-type and template checks apply after this. The
+ * public-read flag decides the access (public, or the owning tenant's); a relative or absolute
+ * TTL becomes seconds from now; the timestamp is the server's.
+ */
+export function inputValue(wire: WireValue): HandleValueInput {
+  const type = utf8Text(Buffer.isBuffer(wire.type) ? wire.type : Buffer.from(wire.type, 'utf8'));
+  if (type === undefined) throw invalidValue(wire.index, 'its type is not valid UTF-8');
+  if (NODE_LEVEL_TYPES.has(type)) {
+    throw invalidValue(wire.index, `${type} describes the node; the platform operator writes it with PUT /api/handles`);
+  }
+  if (wire.references.length > 0) {
+    throw invalidValue(wire.index, 'value references are not stored by this node; send the value without them');
+  }
+  const ttl = wire.ttlType === 1 ? Math.max(0, wire.ttl - Math.floor(Date.now() / 1000)) : wire.ttl;
+  if (wire.ttlType > 1 || ttl < 0) throw invalidValue(wire.index, `TTL type ${wire.ttlType} with TTL ${wire.ttl} is not a TTL`);
+  return {
+    index: wire.index,
+    type,
+    data: inputData(wire.index, type, wire.data),
+    ttl,
+    access: wire.permissions & Permission.PUBLIC_READ ? 'public' : 'tenant',
   };
 }

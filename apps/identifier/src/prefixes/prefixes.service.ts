@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { DataSource, EntityManager } from 'typeorm';
 import { TenantEventData } from '@iip/contracts';
-import { Principal, TenantRef, canManage } from '@iip/platform-auth';
+import { Principal, SecretBox, TenantRef, canManage } from '@iip/platform-auth';
 import { inTransaction, isUniqueViolation } from '@iip/platform-database';
 import { enterpriseAllocationProblem, isHandleSyntaxError, parentPrefixes, parsePrefix } from '../handles/handle-syntax';
 import { IdentifierError, IdentifierErrorCode } from '../identifier.errors';
@@ -20,6 +20,10 @@ export interface NodeSettings {
   role: 'secondary' | 'top-level';
   /** The node's native Handle site (HS_SITE of its prefix record), once its native interfaces listen. */
   site?: SiteJson;
+  /** Seals what must be used again in clear (secret keys, for native challenge–response): IDENTIFIER_KEY_ENCRYPTION_SECRET. */
+  secretBox: SecretBox;
+  /** Failed handle-identity authentications per minute allowed per identity+source and per source. */
+  identityFailures: { perSubject: number; perSource: number };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { SecretBox, SecretBoxMismatchError } from '@iip/platform-auth';
 import {
   JWK,
   JWTVerifyGetKey,
@@ -47,13 +47,13 @@ interface LoadedKey {
 export class SigningKeysService {
   private keys = new Map<string, LoadedKey>();
   private lastLoad = 0;
-  private readonly aesKey: Buffer;
+  private readonly box: SecretBox;
 
   constructor(
     @Inject(TENANCY_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(KEY_SETTINGS) private readonly settings: KeySettings,
   ) {
-    this.aesKey = createHash('sha256').update(settings.encryptionSecret, 'utf8').digest();
+    this.box = new SecretBox(settings.encryptionSecret);
   }
 
   private get repo() {
@@ -109,7 +109,7 @@ export class SigningKeysService {
       kid,
       alg: SIGNING_ALG,
       publicJwk: { ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig' },
-      privateKeyEnc: this.encrypt(await exportPKCS8(privateKey)),
+      privateKeyEnc: this.box.seal(await exportPKCS8(privateKey)),
       status,
       retiredAt: null,
     });
@@ -165,29 +165,21 @@ export class SigningKeysService {
         publicJwk: row.publicJwk,
         publicKey: existing?.publicKey ?? ((await importJWK(row.publicJwk, SIGNING_ALG)) as KeyLike),
         privateKey:
-          row.status === 'active' ? (existing?.privateKey ?? (await importPKCS8(this.decrypt(row.privateKeyEnc), SIGNING_ALG))) : undefined,
+          row.status === 'active' ? (existing?.privateKey ?? (await importPKCS8(this.opened(row.privateKeyEnc), SIGNING_ALG))) : undefined,
       });
     }
     this.keys = next;
     this.lastLoad = Date.now();
   }
 
-  private encrypt(plain: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.aesKey, iv);
-    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
-  }
-
-  private decrypt(stored: string): string {
-    const [version, iv, tag, body] = stored.split('.');
-    if (version !== 'v1') throw new Error('Unknown signing key encryption format');
-    const decipher = createDecipheriv('aes-256-gcm', this.aesKey, Buffer.from(iv, 'base64url'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  private opened(sealed: string): string {
     try {
-      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
-    } catch {
-      throw new Error('Cannot decrypt the signing key: TENANCY_KEY_ENCRYPTION_SECRET differs from the one that encrypted it');
+      return this.box.open(sealed).toString('utf8');
+    } catch (err) {
+      if (err instanceof SecretBoxMismatchError) {
+        throw new Error('Cannot decrypt the signing key: TENANCY_KEY_ENCRYPTION_SECRET differs from the one that encrypted it');
+      }
+      throw err;
     }
   }
 }

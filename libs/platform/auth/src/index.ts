@@ -9,3 +9,4 @@ export * from './token-verifier';
 export * from './basic-auth';
 export * from './secret-hash';
 export * from './source-address';
+export * from './secret-box';

@@ -46,4 +46,17 @@ describe('redis helpers against real Redis', () => {
     }
     await expect(createRedis('redis://127.0.0.1:1', '', { connectTimeoutMs: 500 })).rejects.toThrow();
   });
+
+  it('takes a value once: concurrent takers get it exactly once', async () => {
+    const redis = await createRedis(env.redisUrl, `${env.redisKeyPrefix}take:`);
+    try {
+      await redis.set('challenge', 'nonce', 5_000);
+      const taken = await Promise.all([redis.take('challenge'), redis.take('challenge'), redis.take('challenge')]);
+      expect(taken.filter((t) => t === 'nonce')).toHaveLength(1);
+      expect(taken.filter((t) => t === null)).toHaveLength(2);
+      expect(await redis.get('challenge')).toBeNull();
+    } finally {
+      await redis.disconnect();
+    }
+  });
 });

@@ -36,6 +36,11 @@ export class Redis {
     );
   }
 
+  /** Reads and deletes a value in one step (GETDEL): a one-shot token is taken once, however many ask. */
+  take(key: string): Promise<string | null> {
+    return this.client.getDel(this.keyPrefix + key);
+  }
+
   /** Deletes keys; returns how many existed. */
   async del(keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
