@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- identifier`: resolution throughput and latency of one identifier node, over
- * REST and gRPC, cached and uncached, with 1,000 and 1,000,000 stored identifiers; batch
- * registration throughput; and, in the same run, the baselines under the same load generators: a
+ * REST, gRPC and the native Handle protocol (RFC 3652, over UDP and TCP), cached and uncached,
+ * with 1,000 and 1,000,000 stored identifiers; batch registration throughput; and, in the same
+ * run, the baselines under the same load generators: a
  * bare Node http server answering a fixed JSON body (REST) and a bare grpc-js server answering a
  * fixed ResolveResponse (gRPC). Server processes run apart from the load generator, but all share
  * this machine's cores.
@@ -15,11 +16,15 @@ import { Client } from 'pg';
 import { IdentifierV1 } from '@iip/contracts';
 import { resolveGrpcPort } from '@iip/platform-grpc';
 import { createTestEnvironment, waitFor } from '@iip/platform-testing';
+import { NativeMeasured, nativeLoad } from './native-load';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = Number(process.env.BENCH_LARGE ?? 1_000_000);
 const BATCH_CLIENTS = Number(process.env.BENCH_BATCH_CLIENTS ?? 4);
+/** Native Handle requests in flight (over TCP, spread over NATIVE_CONNECTIONS pipelined connections). */
+const NATIVE_IN_FLIGHT = Number(process.env.BENCH_NATIVE_IN_FLIGHT ?? 64);
+const NATIVE_CONNECTIONS = Number(process.env.BENCH_NATIVE_CONNECTIONS ?? 4);
 const OPERATOR = { id: 'bench-operator', secret: 'bench-operator-secret-0123456789' };
 
 interface Measured {
@@ -160,6 +165,7 @@ async function checkGrpcAnswers(url: string, handles: string[]): Promise<void> {
 
 const row = (name: string, m: Measured) =>
   `${name.padEnd(58)} ${m.rps.toFixed(0).padStart(8)} /s   p50 ${String(m.p50).padStart(5)} ms   p99 ${String(m.p99).padStart(5)} ms   errors ${m.errors}`;
+const nativeRow = (name: string, m: NativeMeasured) => `${row(name, m)} (lost ${m.lost})`;
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
 async function main(): Promise<void> {
@@ -169,6 +175,8 @@ async function main(): Promise<void> {
     tenancyGrpc: await resolveGrpcPort('127.0.0.1', 0),
     http: await resolveGrpcPort('127.0.0.1', 0),
     grpc: await resolveGrpcPort('127.0.0.1', 0),
+    handle: await resolveGrpcPort('127.0.0.1', 0), // TCP and UDP
+    handleHttp: await resolveGrpcPort('127.0.0.1', 0),
   };
   const common = env.env({ LOG_LEVEL: 'warn', OPERATOR_CLIENT_ID: OPERATOR.id, OPERATOR_CLIENT_SECRET: OPERATOR.secret });
   const tenancyUrl = `http://127.0.0.1:${ports.tenancyHttp}`;
@@ -189,6 +197,8 @@ async function main(): Promise<void> {
         IDENTIFIER_HOST: '127.0.0.1',
         IDENTIFIER_HTTP_PORT: String(ports.http),
         IDENTIFIER_GRPC_PORT: String(ports.grpc),
+        IDENTIFIER_HANDLE_PORT: String(ports.handle),
+        IDENTIFIER_HANDLE_HTTP_PORT: String(ports.handleHttp),
         IDENTIFIER_NODE_PREFIX: '88.100',
         AUTH_JWKS_URL: `${tenancyUrl}/.well-known/jwks.json`,
       }),
@@ -243,12 +253,30 @@ async function main(): Promise<void> {
 
     const small = Array.from({ length: 1000 }, (_, k) => `88.100/BENCH-${String(k).padStart(7, '0')}`);
     console.log(
-      `identifier bench: ${CONNECTIONS} concurrent requests (gRPC: over ${GRPC_CHANNELS} HTTP/2 connections), ${DURATION_S} s per measurement; 2-core machine shared by servers and load generator`,
+      `identifier bench: ${CONNECTIONS} concurrent requests (gRPC: over ${GRPC_CHANNELS} HTTP/2 connections; native Handle: ${NATIVE_IN_FLIGHT} in flight, TCP over ${NATIVE_CONNECTIONS} pipelined connections), ${DURATION_S} s per measurement; 2-core machine shared by servers and load generator`,
     );
+    /** Native resolution of `handles`, after a short warm-up of the same load (the generator's code, the node's cache). */
+    const native = async (transport: 'udp' | 'tcp', handles: string[]): Promise<NativeMeasured> => {
+      const load = (durationMs: number) =>
+        nativeLoad({
+          host: '127.0.0.1',
+          port: ports.handle,
+          transport,
+          handles,
+          durationMs,
+          concurrency: NATIVE_IN_FLIGHT,
+          connections: NATIVE_CONNECTIONS,
+        });
+      await load(1000);
+      return load(DURATION_S * 1000);
+    };
     await http(base, small, {}, ''); // warm-up: fills the caches
     const results: Record<string, Measured> = {};
     results.baseline = await http(baselineUrl, small);
     results.restCached1k = await http(base, small);
+    const nativeResults: Record<string, NativeMeasured> = {};
+    nativeResults.udpCached1k = await native('udp', small);
+    nativeResults.tcpCached1k = await native('tcp', small);
     results.grpcBaseline = await grpcLoad(grpcBaselineUrl, small, false);
     await checkGrpcAnswers(`127.0.0.1:${ports.grpc}`, small.slice(0, 3));
     results.grpcCached1k = await grpcLoad(`127.0.0.1:${ports.grpc}`, small, false);
@@ -309,6 +337,8 @@ async function main(): Promise<void> {
     );
     await http(base, spread, {}, ''); // warm-up at 1M
     results.restCached1m = await http(base, spread);
+    nativeResults.udpCached1m = await native('udp', spread);
+    nativeResults.tcpCached1m = await native('tcp', spread);
     await checkGrpcAnswers(`127.0.0.1:${ports.grpc}`, spread.slice(0, 3));
     results.grpcCached1m = await grpcLoad(`127.0.0.1:${ports.grpc}`, spread, false);
     results.restUncached1m = await http(base, spread, {}, '?auth=true');
@@ -316,10 +346,14 @@ async function main(): Promise<void> {
 
     console.log(row('baseline: bare Node http, fixed JSON', results.baseline));
     console.log(row('REST cached, 1,000 stored', results.restCached1k));
+    console.log(nativeRow('native UDP cached, 1,000 stored', nativeResults.udpCached1k));
+    console.log(nativeRow('native TCP cached, 1,000 stored', nativeResults.tcpCached1k));
     console.log(row('gRPC baseline: bare grpc-js, fixed ResolveResponse', results.grpcBaseline));
     console.log(row('gRPC cached, 1,000 stored', results.grpcCached1k));
     console.log(row('REST uncached (auth=true), 1,000 stored', results.restUncached1k));
     console.log(row(`REST cached, ${LARGE.toLocaleString('en')} stored`, results.restCached1m));
+    console.log(nativeRow(`native UDP cached, ${LARGE.toLocaleString('en')} stored`, nativeResults.udpCached1m));
+    console.log(nativeRow(`native TCP cached, ${LARGE.toLocaleString('en')} stored`, nativeResults.tcpCached1m));
     console.log(row(`gRPC cached, ${LARGE.toLocaleString('en')} stored`, results.grpcCached1m));
     console.log(row(`REST uncached (auth=true), ${LARGE.toLocaleString('en')} stored`, results.restUncached1m));
     console.log(row(`gRPC uncached, ${LARGE.toLocaleString('en')} stored`, results.grpcUncached1m));
@@ -334,6 +368,13 @@ async function main(): Promise<void> {
     const grpcCached = Math.min(results.grpcCached1k.rps, results.grpcCached1m.rps);
     console.log(
       `gRPC cached / bare grpc-js: ${(results.grpcCached1k.rps / results.grpcBaseline.rps).toFixed(2)} (1,000 stored), ${(results.grpcCached1m.rps / results.grpcBaseline.rps).toFixed(2)} (${LARGE.toLocaleString('en')} stored); target ≥ 0.5: ${verdict(grpcCached >= results.grpcBaseline.rps / 2)}`,
+    );
+    const udpToRest = [
+      nativeResults.udpCached1k.rps / results.restCached1k.rps,
+      nativeResults.udpCached1m.rps / results.restCached1m.rps,
+    ];
+    console.log(
+      `native UDP cached / REST cached: ${udpToRest[0].toFixed(2)} (1,000 stored), ${udpToRest[1].toFixed(2)} (${LARGE.toLocaleString('en')} stored); target ≥ 1.0: ${verdict(Math.min(...udpToRest) >= 1)}`,
     );
     console.log(
       `targets: cached REST ≥ ½ baseline (${((cached / results.baseline.rps) * 100).toFixed(0)}%): ${verdict(cached >= results.baseline.rps / 2)}; ≥ 15,000/s: ${verdict(cached >= 15_000)}; p99 < 10 ms: ${verdict(worstP99 < 10)}; uncached ≥ 5,000/s: ${verdict(Math.min(results.restUncached1k.rps, results.restUncached1m.rps) >= 5_000)}; batch ≥ 20,000/s: ${verdict(Math.max(batchSequential, batchConcurrent) >= 20_000)}`,

@@ -69,6 +69,7 @@ import net.handle.hdllib.ResolutionResponse;
 import net.handle.hdllib.ResponseMessageCallback;
 import net.handle.hdllib.SecretKeyAuthenticationInfo;
 import net.handle.hdllib.ServerInfo;
+import net.handle.hdllib.ServiceReferralResponse;
 import net.handle.hdllib.SessionSetupInfo;
 import net.handle.hdllib.SimpleConfiguration;
 import net.handle.hdllib.SiteInfo;
@@ -428,6 +429,14 @@ public final class HandleHarness {
         res.addProperty("ok", resp.responseCode == AbstractMessage.RC_SUCCESS);
         res.addProperty("responseCode", resp.responseCode);
         res.addProperty("responseVersion", resp.majorProtocolVersion + "." + resp.minorProtocolVersion);
+        if (resp instanceof ServiceReferralResponse) {
+            // A referral (302): the handle whose values say where to ask, and those values (HS_SITE / HS_SERV).
+            ServiceReferralResponse ref = (ServiceReferralResponse) resp;
+            if (ref.handle != null) res.addProperty("referralHandle", Util.decodeString(ref.handle));
+            res.add("values", valuesJson(ref.getHandleValues()));
+            res.addProperty("message", responseMessage(resp));
+            return res;
+        }
         if (resp.responseCode != AbstractMessage.RC_SUCCESS) {
             res.addProperty("message", responseMessage(resp));
             return res;
@@ -564,6 +573,15 @@ public final class HandleHarness {
                 }
             }
             o.add("references", refs);
+            if (Util.equals(v.getType(), Common.SITE_INFO_TYPE)) {
+                try {
+                    SiteInfo site = new SiteInfo();
+                    Encoder.decodeSiteInfoRecord(data, 0, site);
+                    o.add("site", siteJson(site));
+                } catch (Exception e) {
+                    o.addProperty("siteError", String.valueOf(e));
+                }
+            }
             if (Util.equals(v.getType(), Common.ADMIN_TYPE)) {
                 try {
                     AdminRecord admin = Encoder.decodeAdminRecord(data, 0);

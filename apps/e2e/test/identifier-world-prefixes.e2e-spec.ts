@@ -1,8 +1,15 @@
+import { join } from 'node:path';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
 import { CreatedTenant, RunningTenancy, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
-import { startTestIdentifier } from '@iip/identifier-testing';
+import { nativePortsOf, startTestIdentifier } from '@iip/identifier-testing';
+
+// The Handle System's Java client, fetched with Maven and driven over JSON lines (tools/handle-client).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const harness = require(
+  join(__dirname, '../../../tools/handle-client/harness.cjs'),
+) as typeof import('../../../tools/handle-client/harness.cjs');
 
 /**
  * Prefixes of the whole Handle System, not only 88.x.y (issue 8 point 5): node A (top-level, hosts
@@ -103,6 +110,53 @@ describe('world prefixes: delegation, case-insensitive resolution and numeric al
     const missing = await atA('21.T14999/NOT-THERE');
     expect(missing.status).toBe(404);
     expect(missing.body.responseCode).toBe(100);
+  });
+
+  it('natively, refers a client to the node serving the prefix (302 with its HS_SITE), or resolves when asked to recurse', async () => {
+    const java = await harness.startHandleClient();
+    try {
+      const a = nativePortsOf(nodeA);
+      const b = nativePortsOf(nodeB);
+      const atNativeA = (recursive: boolean, transport = 'udp') =>
+        java.request({
+          op: 'resolve',
+          handle: '21.T14999/ABC',
+          recursive,
+          transport,
+          server: { host: '127.0.0.1', port: a.tcp, httpPort: a.http },
+        });
+      const referred = await atNativeA(false);
+      expect(referred).toMatchObject({ ok: false, responseCode: 302, referralHandle: '0.NA/21.T14999' });
+      const [site] = referred.values as { type: string; site: { servers: { interfaces: { protocol: string; port: number }[] }[] } }[];
+      expect(site.type).toBe('HS_SITE');
+      const ports = Object.fromEntries(site.site.servers[0].interfaces.map((i) => [i.protocol, i.port]));
+      expect(ports).toEqual({ UDP: b.udp, TCP: b.tcp, HTTP: b.http });
+      // Following the referral: node B answers for its handle over the interface the site names.
+      const atB = await java.request({
+        op: 'resolve',
+        handle: '21.T14999/ABC',
+        transport: 'tcp',
+        server: { host: '127.0.0.1', port: ports.TCP },
+      });
+      expect(atB).toMatchObject({ ok: true, responseCode: 1, handle: '21.T14999/ABC' });
+      // Asked to recurse, node A follows its delegation itself and answers with B's values.
+      const recursive = await atNativeA(true, 'tcp');
+      expect(recursive).toMatchObject({ ok: true, responseCode: 1 });
+      expect((recursive.values as { type: string; text: string }[]).filter((v) => v.type === 'URL').map((v) => v.text)).toEqual([
+        'https://node-b.example/abc',
+      ]);
+      // Nothing delegated: not responsible (301), with or without recursion.
+      const nowhere = await java.request({
+        op: 'resolve',
+        handle: '21.T99999/X',
+        recursive: false,
+        transport: 'udp',
+        server: { host: '127.0.0.1', port: a.tcp },
+      });
+      expect(nowhere).toMatchObject({ ok: false, responseCode: 301 });
+    } finally {
+      await java.close();
+    }
   });
 
   it('accepts the delegation of any valid world prefix and refuses malformed ones', async () => {

@@ -251,7 +251,18 @@ export class NativeHandleProtocol {
     const handle = text(body.handle, 'handle');
     const types = body.types.map((t) => text(t, 'type'));
     if (body.indexes.some((i) => i < 0)) throw new WireError('A requested index is negative', ResponseCode.INVALID_VALUE);
-    const authoritative = (req.header.opFlags & OpFlag.AUTHORITATIVE) !== 0;
+    const flags = req.header.opFlags;
+    if ((flags & OpFlag.RECURSIVE) === 0) {
+      const referral = await this.resolution.referral(handle);
+      if (referral) {
+        return encodeResponse(req, {
+          opCode: req.header.opCode,
+          responseCode: ResponseCode.SERVICE_REFERRAL,
+          body: resolutionBody(referral.handle, referral.sites.map(wireValue)),
+        });
+      }
+    }
+    const authoritative = (flags & OpFlag.AUTHORITATIVE) !== 0;
     const result = await this.resolution.resolve(
       undefined,
       handle,

@@ -197,6 +197,40 @@ export class ResolutionService {
     return this.visible(record.handle, record.values, record.owner, caller, filters, source, parsed.handle);
   }
 
+  /**
+   * Where a handle this node does not host is served, for a native client that did not ask for
+   * recursion (a Handle service referral): the prefix record of the most specific delegation and
+   * the HS_SITE values it publishes. Undefined when this node hosts the handle's prefix (answer it
+   * here); 301 when nothing is delegated, or the node delegated to publishes no site.
+   */
+  async referral(input: string): Promise<{ handle: string; sites: HandleValueView[] } | undefined> {
+    const prefixRecord = parsePrefixRecord(input);
+    let prefix: string;
+    if (prefixRecord !== undefined) prefix = prefixRecord;
+    else {
+      const parsed = parseHandle(input);
+      if (isHandleSyntaxError(parsed))
+        throw new IdentifierError(IdentifierErrorCode.INVALID_HANDLE, parsed.message, { problem: parsed.problem });
+      prefix = parsed.prefix;
+    }
+    const hosted = await this.prefixes.hostedPrefixFor(prefix);
+    // A top-level node answers for the prefix records of what it delegates itself.
+    if (hosted || (prefixRecord !== undefined && this.node.role === 'top-level')) return undefined;
+    const delegation = await this.delegations.findFirst(parentPrefixes(prefix));
+    if (!delegation)
+      throw new IdentifierError(IdentifierErrorCode.SERVER_NOT_RESPONSIBLE, `This node is not responsible for prefix ${prefix}`);
+    const referralHandle = prefixRecordHandle(delegation.prefix);
+    const answer = await this.remote.resolve(delegation.baseUrl, referralHandle, { types: ['HS_SITE'], indexes: [] }, 0, false);
+    const sites = answer.body.responseCode === HandleResponseCode.SUCCESS ? (answer.body.values ?? []) : [];
+    if (sites.length === 0) {
+      throw new IdentifierError(
+        IdentifierErrorCode.SERVER_NOT_RESPONSIBLE,
+        `Prefix ${prefix} is served by ${delegation.baseUrl}, which publishes no HS_SITE; ask again with recursion`,
+      );
+    }
+    return { handle: referralHandle, sites };
+  }
+
   private async resolvePrefix(caller: Principal | undefined, prefix: string, filters: ResolveFilters): Promise<Resolution> {
     const hosted = await this.prefixes.hostedPrefixFor(prefix);
     if (!hosted) return this.delegatedPrefixRecord(caller, prefix, filters);
