@@ -369,10 +369,7 @@ async function main(): Promise<void> {
     console.log(
       `gRPC cached / bare grpc-js: ${(results.grpcCached1k.rps / results.grpcBaseline.rps).toFixed(2)} (1,000 stored), ${(results.grpcCached1m.rps / results.grpcBaseline.rps).toFixed(2)} (${LARGE.toLocaleString('en')} stored); target ≥ 0.5: ${verdict(grpcCached >= results.grpcBaseline.rps / 2)}`,
     );
-    const udpToRest = [
-      nativeResults.udpCached1k.rps / results.restCached1k.rps,
-      nativeResults.udpCached1m.rps / results.restCached1m.rps,
-    ];
+    const udpToRest = [nativeResults.udpCached1k.rps / results.restCached1k.rps, nativeResults.udpCached1m.rps / results.restCached1m.rps];
     console.log(
       `native UDP cached / REST cached: ${udpToRest[0].toFixed(2)} (1,000 stored), ${udpToRest[1].toFixed(2)} (${LARGE.toLocaleString('en')} stored); target ≥ 1.0: ${verdict(Math.min(...udpToRest) >= 1)}`,
     );

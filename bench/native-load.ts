@@ -61,7 +61,8 @@ export function resolutionRequest(handle: string): Buffer {
 
 /** What is wrong with `answer` as the answer to request `id` for `name`, or undefined when it is a successful resolution. */
 function problemWith(answer: Buffer, id: number, name: Buffer): string | undefined {
-  if (answer.length < BODY + 4 || answer.readInt32BE(16) !== answer.length - ENVELOPE) return `a malformed answer of ${answer.length} bytes`;
+  if (answer.length < BODY + 4 || answer.readInt32BE(16) !== answer.length - ENVELOPE)
+    return `a malformed answer of ${answer.length} bytes`;
   if (answer.readInt32BE(8) !== id) return `the answer to request ${answer.readInt32BE(8)} where ${id} was expected`;
   if (answer.readInt32BE(ENVELOPE) !== OP_RESOLUTION) return `op code ${answer.readInt32BE(ENVELOPE)}`;
   const code = answer.readInt32BE(ENVELOPE + 4);
@@ -183,7 +184,7 @@ export async function nativeLoad(o: NativeLoadOptions): Promise<NativeMeasured> 
         }
         socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
       };
-      let buffered = Buffer.alloc(0);
+      let buffered: Buffer = Buffer.alloc(0);
       socket.on('error', (err) => settle(err));
       socket.on('close', () => settle(new Error('native tcp: the server closed a connection')));
       socket.on('data', (chunk: Buffer) => {

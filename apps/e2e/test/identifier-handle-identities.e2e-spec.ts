@@ -1,3 +1,4 @@
+import { KeyObject, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
@@ -277,5 +278,99 @@ describe('identifier node: handle identities (HS_SECKEY, HTTP Basic) beside OAut
     expect(await waitFor(async () => ((await write()).status === 201 ? true : undefined), 10_000, 'the identity honoured again')).toBe(
       true,
     );
+  });
+
+  describe('public-key identities: the Handle REST API’s sessions and Authorization: Handle', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    /** HS_PUBKEY data as the Handle software encodes an RSA key: type, two reserved octets, exponent, modulus. */
+    const hsPubkey = (key: KeyObject) => {
+      const jwk = key.export({ format: 'jwk' });
+      const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (8 * (3 - i))) & 0xff)), b]);
+      return Buffer.concat([
+        field(Buffer.from('RSA_PUB_KEY')),
+        Buffer.from([0, 0]),
+        field(Buffer.from(jwk.e as string, 'base64url')),
+        field(Buffer.concat([Buffer.from([0]), Buffer.from(jwk.n as string, 'base64url')])),
+      ]).toString('base64');
+    };
+    const openSession = async () => {
+      const res = await request(node.httpUrl).post('/api/sessions');
+      expect(res.status).toBe(201);
+      return res.body as { sessionId: string; nonce: string };
+    };
+    /** Signs the session's nonce and a client nonce, as Handle REST clients do, and sends it to POST /api/sessions/this. */
+    const authenticate = (session: { sessionId: string; nonce: string }, key = privateKey, id = `301:${ownerAdmin()}`) => {
+      const cnonce = randomBytes(16);
+      const signature = sign('sha256', Buffer.concat([Buffer.from(session.nonce, 'base64'), cnonce]), key).toString('base64');
+      return request(node.httpUrl)
+        .post('/api/sessions/this')
+        .set(
+          'Authorization',
+          `Handle version="0", sessionId="${session.sessionId}", cnonce="${cnonce.toString('base64')}", id="${id}", type="HS_PUBKEY", alg="SHA256", signature="${signature}"`,
+        );
+    };
+    const asSession = (sessionId: string) => `Handle version="0", sessionId="${sessionId}"`;
+
+    beforeAll(async () => {
+      const res = await putAs(
+        tokens.owner,
+        ownerAdmin(),
+        [{ index: 301, type: 'HS_PUBKEY', data: { format: 'key', value: hsPubkey(publicKey) } }],
+        '?index=301',
+      );
+      expect(res.status).toBe(200);
+    });
+
+    it('authenticates a session by signature, then writes with it as the identity', async () => {
+      const session = await openSession();
+      const auth = await authenticate(session);
+      expect(auth.status).toBe(200);
+      expect(auth.body).toEqual({ sessionId: session.sessionId, authenticated: true, id: `301:${ownerAdmin()}` });
+      const handle = `${prefixes.owner}/PK-DEVICE-1`;
+      const created = await request(node.httpUrl)
+        .put(`/api/handles/${handle}`)
+        .set('Authorization', asSession(session.sessionId))
+        .send({ values: [url('https://example.com/pk-1'), adminOf(ownerAdmin(), 301)] });
+      expect(created.status).toBe(201);
+      const changed = await request(node.httpUrl)
+        .put(`/api/handles/${handle}?index=1`)
+        .set('Authorization', asSession(session.sessionId))
+        .send({ values: [url('https://example.com/pk-1b')] });
+      expect(changed.status).toBe(200);
+      expect((await get(handle)).body.values[0].data.value).toBe('https://example.com/pk-1b');
+
+      // Ended sessions authenticate nothing.
+      expect((await request(node.httpUrl).delete('/api/sessions/this').set('Authorization', asSession(session.sessionId))).status).toBe(
+        204,
+      );
+      const after = await request(node.httpUrl)
+        .put(`/api/handles/${handle}?index=1`)
+        .set('Authorization', asSession(session.sessionId))
+        .send({ values: [url('https://evil.example.com')] });
+      expect(after.status).toBe(401);
+      expect(after.body.responseCode).toBe(402);
+      expect((await get(handle)).body.values[0].data.value).toBe('https://example.com/pk-1b');
+    });
+
+    it('refuses a signature by another key, an unauthenticated session and an unknown one with 401, and writes nothing', async () => {
+      const session = await openSession();
+      const wrong = await authenticate(session, stranger);
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.responseCode).toBe(402);
+      expect(wrong.headers['www-authenticate']).toContain('Handle');
+      const handle = `${prefixes.owner}/PK-DEVICE-2`;
+      for (const sessionId of [session.sessionId, 'no-such-session']) {
+        const res = await request(node.httpUrl)
+          .put(`/api/handles/${handle}`)
+          .set('Authorization', asSession(sessionId))
+          .send({ values: [url('https://evil.example.com')] });
+        expect(res.status).toBe(401);
+        expect(res.body.responseCode).toBe(402);
+      }
+      // The secret key's index signs nothing: it is not a public key.
+      expect((await authenticate(session, privateKey, `300:${ownerAdmin()}`)).status).toBe(401);
+      expect((await get(handle)).status).toBe(404);
+    });
   });
 });

@@ -29,6 +29,7 @@ import { DelegationsController } from './prefixes/delegations.controller';
 import { DelegationsRepository } from './prefixes/delegations.repository';
 import { DelegationsService } from './prefixes/delegations.service';
 import { BasicAuthenticator } from '@iip/platform-auth';
+import { HandleSessionsController } from './identities/handle-sessions.controller';
 import { HandleIdentityAuthenticator } from './identities/handle-identity.authenticator';
 
 /** The runtime's connections and the node's settings, shared by the feature modules. */
@@ -66,7 +67,14 @@ export class TemplatesModule {}
 @Module({
   imports: [PrefixesModule, TemplatesModule],
   // The fallback last: it answers only what no route before it matched under /api/.
-  controllers: [HandlesController, IdentifierGrpcController, IdentifiersController, StatisticsController, HandleApiFallbackController],
+  controllers: [
+    HandlesController,
+    HandleSessionsController,
+    IdentifierGrpcController,
+    IdentifiersController,
+    StatisticsController,
+    HandleApiFallbackController,
+  ],
   providers: [
     IdentifiersRepository,
     IdentifiersService,

@@ -16,7 +16,9 @@ import { FailedAttemptLimiter, Redis } from '@iip/platform-redis';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { IDENTIFIER_REDIS } from '../resolution/record-cache';
 import { NODE_SETTINGS, NodeSettings } from '../prefixes/prefixes.service';
+import { handlePublicKey, publicKeyVerifies } from '../native/native-auth';
 import { HandleIdentity, decodeSecret, parseHandleIdentity } from './handle-identity';
+import { HandleSessions, handleAuthParams } from './handle-sessions';
 
 /** How long the principal of one request counts as valid (it is rebuilt, and checked, on every request). */
 const PRINCIPAL_LIFETIME_SECONDS = 60;
@@ -60,6 +62,10 @@ export function identityPrincipal(identity: Pick<HandleIdentity, 'index' | 'hand
 export class HandleIdentityAuthenticator extends BasicAuthenticator {
   private readonly failures: FailedAttemptLimiter;
 
+  /** The Handle REST API's sessions (`POST /api/sessions`), for public-key identities. */
+  readonly sessions: HandleSessions;
+  override readonly otherSchemes = ['handle'];
+
   constructor(
     private readonly identifiers: IdentifiersRepository,
     @Inject(IDENTIFIER_REDIS) redis: Redis,
@@ -67,6 +73,7 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
   ) {
     super();
     this.failures = identityFailureLimiter(redis, node);
+    this.sessions = new HandleSessions(redis);
   }
 
   async authenticate(credentials: BasicCredentials, req: Request): Promise<Principal> {
@@ -101,4 +108,68 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
     if (stored.ownerSuspended) throw basicUnauthenticated('The credentials may not act: their tenant is suspended', res);
     return identityPrincipal(identity, stored.owner);
   }
+
+  /**
+   * `Authorization: Handle version="0", sessionId="…"` (a session a signature authenticated), or
+   * the same with `id="300:88.100.1000/ADMIN", type="HS_PUBKEY", cnonce="…", alg="SHA256",
+   * signature="…"`: the identity's private key signed the session's nonce followed by the client's.
+   */
+  override async authenticateScheme(_scheme: string, params: string, req: Request): Promise<Principal> {
+    const res = req.res;
+    const p = handleAuthParams(params);
+    if (!p?.sessionId)
+      throw handleUnauthenticated('Authorization: Handle needs sessionId="…"; open a session with POST /api/sessions', res);
+    const session = await this.sessions.find(p.sessionId);
+    if (!session) throw handleUnauthenticated('The session is unknown or has expired; open one with POST /api/sessions', res);
+    let identity = session.identity;
+    if (p.signature !== undefined) {
+      if (p.type !== 'HS_PUBKEY') {
+        throw handleUnauthenticated('Sessions authenticate HS_PUBKEY identities; a secret key (HS_SECKEY) authenticates with Basic', res);
+      }
+      const named = parseHandleIdentity(p.id ?? '');
+      if (typeof named === 'string') throw handleUnauthenticated(`Not a handle identity: ${named}`, res);
+      const source = sourceOf(req.ip ?? req.socket.remoteAddress);
+      const subject = identitySubject(named);
+      if (await this.failures.blocked(source, subject)) {
+        res?.setHeader('Retry-After', String(FailedAttemptLimiter.WINDOW_SECONDS));
+        throw new HttpException(
+          { problem: problem(429, 'TOO_MANY_ATTEMPTS', 'Too many failed authentications from your address; try again in a minute') },
+          429,
+        );
+      }
+      const stored = await this.identifiers.secretKeyOf(named.key, named.index);
+      const key =
+        stored?.type === 'HS_PUBKEY' && typeof stored.value === 'string'
+          ? handlePublicKey(keyBytes(stored.format, stored.value))
+          : undefined;
+      const data = Buffer.concat([session.nonce, Buffer.from(p.cnonce ?? '', 'base64')]);
+      const ok =
+        key !== undefined && (p.cnonce ?? '') !== '' && publicKeyVerifies(key, data, p.alg ?? 'SHA256', Buffer.from(p.signature, 'base64'));
+      if (!ok) {
+        await this.failures.record(source, subject);
+        throw handleUnauthenticated('Handle identity authentication failed', res);
+      }
+      identity = { index: named.index, handle: named.handle, key: named.key };
+      await this.sessions.authenticated(session, identity);
+    }
+    if (!identity) throw handleUnauthenticated('The session is not authenticated: sign its nonce (POST /api/sessions/this)', res);
+    // Checked on every request: the key may have been removed, the tenant suspended.
+    const stored = await this.identifiers.secretKeyOf(identity.key, identity.index);
+    if (stored?.type !== 'HS_PUBKEY' || !stored.owner)
+      throw handleUnauthenticated('The identity of this session no longer has its key', res);
+    if (stored.ownerSuspended) throw handleUnauthenticated('The credentials may not act: their tenant is suspended', res);
+    return identityPrincipal(identity, stored.owner);
+  }
+}
+
+/** The bytes of an HS_PUBKEY value as stored (format key or base64, or hex). */
+function keyBytes(format: string, value: string): Buffer {
+  return Buffer.from(value, format === 'hex' ? 'hex' : 'base64');
+}
+
+/** The 401 of the Handle scheme: the challenge names it (clients open a session to get a nonce). */
+function handleUnauthenticated(detail: string, res?: Request['res']): HttpException {
+  const err = basicUnauthenticated(detail, res);
+  res?.setHeader('WWW-Authenticate', ['Handle version="0"', 'Basic realm="iip", charset="UTF-8"']);
+  return err;
 }

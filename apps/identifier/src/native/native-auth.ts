@@ -142,13 +142,18 @@ export function publicKeySigned(key: KeyObject, data: Buffer, signedResponse: Bu
   let signature: Buffer;
   try {
     const r = new Reader(signedResponse);
-    hashName = r.bytes('the hash algorithm').toString('latin1').toUpperCase();
+    hashName = r.bytes('the hash algorithm').toString('latin1');
     signature = r.bytes('the signature');
   } catch (err) {
     if (err instanceof WireError) return false;
     throw err;
   }
-  const hash = SIGNATURE_HASHES[hashName];
+  return publicKeyVerifies(key, data, hashName, signature);
+}
+
+/** Whether `signature` (PKCS#1 v1.5 for RSA) signs `data` under `key` with the named hash (SHA-256 or SHA-1). */
+export function publicKeyVerifies(key: KeyObject, data: Buffer, hashName: string, signature: Buffer): boolean {
+  const hash = SIGNATURE_HASHES[hashName.toUpperCase()];
   if (!hash) return false;
   try {
     return verify(hash, data, key, signature);

@@ -241,7 +241,8 @@ export class ResolutionService {
       syntheticValue(hosted.createdAt, 86_400, ADMIN_INDEX, 'HS_ADMIN', 'admin', adminValue(hosted.prefix), 'public'),
     ];
     // Where the node's native Handle interfaces are, as the Handle System's prefix records say it.
-    if (this.node.site) values.splice(1, 0, syntheticValue(hosted.createdAt, 86_400, SITE_INDEX, 'HS_SITE', 'site', this.node.site, 'public'));
+    if (this.node.site)
+      values.splice(1, 0, syntheticValue(hosted.createdAt, 86_400, SITE_INDEX, 'HS_SITE', 'site', this.node.site, 'public'));
     return this.visible(prefixRecordHandle(prefix), values, ownerRef(hosted), caller, filters, 'database');
   }
 

@@ -4,7 +4,7 @@ import { RpcException } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { Request, Response } from 'express';
 import { problem } from '@iip/platform-errors';
-import { ACCEPTS_BASIC_AUTH, BasicAuthenticator, BasicCredentials, basicCredentialsFrom } from './basic-auth';
+import { ACCEPTS_BASIC_AUTH, BasicAuthenticator, BasicCredentials, authorizationScheme, basicCredentialsFrom } from './basic-auth';
 import { IS_PUBLIC, OPTIONAL_AUTH, REQUIRED_SCOPES, attachPrincipal } from './decorators';
 import { Principal } from './principal';
 import { InvalidTokenError, TokenVerifier } from './token-verifier';
@@ -42,12 +42,16 @@ export class AuthGuard implements CanActivate {
     if (optional && req.headers.authorization === undefined) return true;
     const acceptsBasic = this.reflector.getAllAndOverride<boolean>(ACCEPTS_BASIC_AUTH, targets) ?? false;
     const basic = acceptsBasic ? basicCredentialsFrom(req.headers.authorization) : undefined;
-    const authenticator = basic !== undefined ? this.findBasicAuthenticator() : undefined;
-    const principal =
-      basic !== undefined && authenticator
-        ? await this.authenticateBasic(authenticator, basic, req, context.switchToHttp().getResponse<Response>())
-        : await this.authenticate(bearerFrom(req.headers.authorization), 'http', context.switchToHttp().getResponse<Response>());
-    this.checkScopes(principal, required, 'http', context.switchToHttp().getResponse<Response>());
+    const res = context.switchToHttp().getResponse<Response>();
+    const authenticator = acceptsBasic ? this.findBasicAuthenticator() : undefined;
+    const other = authorizationScheme(req.headers.authorization);
+    let principal: Principal;
+    if (basic !== undefined && authenticator) principal = await this.authenticateBasic(authenticator, basic, req, res);
+    else if (authenticator && other && authenticator.otherSchemes.includes(other.scheme)) {
+      principal = await authenticator.authenticateScheme(other.scheme, other.params, req);
+      if (this.verifier.noLongerValid(principal)) throw basicUnauthenticated('The credentials may not act: their tenant is suspended', res);
+    } else principal = await this.authenticate(bearerFrom(req.headers.authorization), 'http', res);
+    this.checkScopes(principal, required, 'http', res);
     attachPrincipal(req, principal);
     return true;
   }

@@ -22,6 +22,23 @@ export interface BasicCredentials {
  */
 export abstract class BasicAuthenticator {
   abstract authenticate(credentials: BasicCredentials, req: Request): Promise<Principal>;
+
+  /**
+   * Further `Authorization` schemes these routes take (lower case), e.g. the Handle REST API's
+   * `Handle` challenge–response; the guard hands such a header to {@link authenticateScheme}.
+   */
+  readonly otherSchemes: readonly string[] = [];
+
+  /** The principal an `Authorization: <scheme> <params>` header of {@link otherSchemes} acts as, or the HTTP error to send. */
+  authenticateScheme(scheme: string, _params: string, _req: Request): Promise<Principal> {
+    return Promise.reject(new Error(`Authorization scheme ${scheme} is not handled`));
+  }
+}
+
+/** The scheme and parameters of an Authorization header (`Handle version="0", …` → ['handle', 'version="0", …']). */
+export function authorizationScheme(header: string | undefined): { scheme: string; params: string } | undefined {
+  const match = header === undefined ? null : /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?:\s+([\s\S]*))?$/.exec(header.trim());
+  return match ? { scheme: match[1].toLowerCase(), params: match[2] ?? '' } : undefined;
 }
 
 /**
