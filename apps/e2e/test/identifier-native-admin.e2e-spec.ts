@@ -139,6 +139,23 @@ describe('identifier node: native Handle administration with challenge–respons
     expect(await restRecord(handle)).toMatchObject({ 101: ['HS_ADMIN', { handle: admin() }] });
   });
 
+  it('holds the identity to the permissions of the HS_ADMIN naming it: no remove-value bit, no removal', async () => {
+    const handle = `${prefixes.owner}/NO-REMOVE`;
+    const limited = { ...adminValue(300), admin: { handle: admin(), index: 300, permissions: { removeValue: false } } };
+    const values = [
+      { index: 1, type: 'URL', text: 'https://example.com/keep' },
+      { index: 2, type: 'EMAIL', text: 'ops@example.com' },
+      limited,
+    ];
+    expect(await send('create', { handle, auth: secretAuth(), values })).toMatchObject({ ok: true });
+    expect((await restRecord(handle))?.[101]).toEqual(['HS_ADMIN', { handle: admin(), index: 300, permissions: '111111011111' }]); // the Java client's bits: all but remove value (bit 5)
+    expect(await send('remove', { handle, auth: secretAuth(), indexes: [2] })).toMatchObject({ ok: false, responseCode: 400 });
+    expect(
+      await send('modify', { handle, auth: secretAuth(), values: [{ index: 2, type: 'EMAIL', text: 'ops2@example.com' }] }),
+    ).toMatchObject({ ok: true });
+    expect((await restRecord(handle))?.[2]).toEqual(['EMAIL', 'ops2@example.com']);
+  });
+
   describe('refused writes get the protocol’s code, and nothing changes', () => {
     const handle = () => `${prefixes.owner}/GUARDED`;
     beforeAll(async () => {

@@ -25,7 +25,7 @@ import {
   storedAsInput,
 } from './value-changes';
 import { NewValue, buildValues } from './values';
-import { administers, sealSecretKeys } from '../identities/handle-identity';
+import { AdminPermission, administers, changePermissions, permissionNames, sealSecretKeys } from '../identities/handle-identity';
 import { IdentifierValueEntity } from './identifier.entity';
 
 export interface WriteOptions {
@@ -178,7 +178,12 @@ export class IdentifiersService {
     const existing = await this.existingForChange(manager, handle);
     this.checkVersion(existing.version, options.expectedVersion, handle);
     const stored = await this.identifiers.valuesOf(manager, handle.key);
-    await this.authoriseIdentity(manager, actor, handle, stored);
+    await this.authoriseIdentity(manager, actor, handle, stored, () =>
+      changePermissions(
+        stored.filter((v) => indexes.includes(v.idx)),
+        changed,
+      ),
+    );
     if (!options.overwrite) checkNotOverwriting(handle.handle, indexes, new Set(stored.map((v) => v.idx)));
     if (options.mustExist) checkExisting(handle.handle, indexes, new Set(stored.map((v) => v.idx)));
     await this.validateAgainstTemplate(
@@ -215,7 +220,12 @@ export class IdentifiersService {
     const existing = await this.existingForChange(manager, handle);
     this.checkVersion(existing.version, expectedVersion, handle);
     const stored = await this.identifiers.valuesOf(manager, handle.key);
-    await this.authoriseIdentity(manager, actor, handle, stored);
+    await this.authoriseIdentity(manager, actor, handle, stored, () =>
+      changePermissions(
+        stored.filter((v) => listed.includes(v.idx)),
+        [],
+      ),
+    );
     const indexes = removableIndexes(handle.handle, listed, new Set(stored.map((v) => v.idx)));
     await this.validateAgainstTemplate(existing, stored.filter((v) => !indexes.includes(v.idx)).map(storedAsInput));
     await this.identifiers.deleteValues(manager, handle.key, indexes);
@@ -277,7 +287,7 @@ export class IdentifiersService {
       this.checkVersion(existing.version, options.expectedVersion, handle);
       const stored =
         actor.handleIdentity || values.some((v) => v.type === 'HS_SECKEY') ? await this.identifiers.valuesOf(manager, handle.key) : [];
-      await this.authoriseIdentity(manager, actor, handle, stored);
+      await this.authoriseIdentity(manager, actor, handle, stored, () => changePermissions(stored, values));
       const version = existing.version + 1;
       await this.identifiers.bumpVersion(manager, handle.key, version, template);
       await this.identifiers.replaceValues(manager, handle.key, await this.sealed(values, stored));
@@ -326,7 +336,11 @@ export class IdentifiersService {
     const existing = await this.identifiers.findForUpdate(manager, handle.key);
     if (!existing) throw new IdentifierError(IdentifierErrorCode.HANDLE_NOT_FOUND, `${handle.handle} does not exist`);
     this.checkVersion(existing.version, expectedVersion, handle);
-    if (actor.handleIdentity) await this.authoriseIdentity(manager, actor, handle, await this.identifiers.valuesOf(manager, handle.key));
+    if (actor.handleIdentity) {
+      await this.authoriseIdentity(manager, actor, handle, await this.identifiers.valuesOf(manager, handle.key), () => [
+        AdminPermission.DELETE_HANDLE,
+      ]);
+    }
     await this.identifiers.delete(manager, handle.key);
     await this.outbox.identifierChanged(manager, {
       handle: existing.handle,
@@ -363,19 +377,25 @@ export class IdentifiersService {
     actor: Principal,
     handle: ParsedHandle,
     stored: Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value'>[],
+    needed: () => number[],
   ): Promise<void> {
     const identity = actor.handleIdentity;
     if (!identity) return;
     const parsed = parsedOrThrow(identity.handle);
-    const ok = await administers(
-      { index: identity.index, handle: parsed.handle, key: parsed.key },
-      { key: handle.key, values: stored },
-      (key, idx) => this.identifiers.valueAt(manager, key, idx),
-    );
-    if (!ok) {
+    const valueAt = (key: string, idx: number) => this.identifiers.valueAt(manager, key, idx);
+    const who = { index: identity.index, handle: parsed.handle, key: parsed.key };
+    const record = { key: handle.key, values: stored };
+    if (!(await administers(who, record, valueAt))) {
       throw new IdentifierError(
         IdentifierErrorCode.NOT_HANDLE_ADMIN,
         `${identity.index}:${identity.handle} is not an administrator of ${handle.handle}: no HS_ADMIN or HS_VLIST value of it names the identity`,
+      );
+    }
+    const permissions = needed();
+    if (permissions.length > 0 && !(await administers(who, record, valueAt, permissions))) {
+      throw new IdentifierError(
+        IdentifierErrorCode.NOT_HANDLE_ADMIN,
+        `${identity.index}:${identity.handle} administers ${handle.handle} without the permission to ${permissionNames(permissions)}`,
       );
     }
   }

@@ -1,7 +1,16 @@
 import { SecretBox, hashSecret, verifySecret } from '@iip/platform-auth';
 import { ParsedHandle, parseHandle } from '../handles/handle-syntax';
 import { IdentifierError } from '../identifier.errors';
-import { SECRET_KEY_MARKER, administers, decodeSecret, maskedSecretKey, parseHandleIdentity, sealSecretKeys } from './handle-identity';
+import {
+  AdminPermission,
+  SECRET_KEY_MARKER,
+  administers,
+  changePermissions,
+  decodeSecret,
+  maskedSecretKey,
+  parseHandleIdentity,
+  sealSecretKeys,
+} from './handle-identity';
 
 /** A handle's comparison key, as the node computes it. */
 const keyOf = (handle: string) => (parseHandle(handle) as ParsedHandle).key;
@@ -133,5 +142,52 @@ describe('who a handle identity administers', () => {
         key === keyOf('88.100.1000/OUTER') ? vlist(200, [{ handle: '88.100.1000/INNER', index: 200 }]) : vlist(200, [identity]),
       );
     await expect(administers(identity, { key: 'K', values: [admin(101, '88.100.1000/OUTER', 200)] }, nested)).resolves.toBe(false);
+  });
+});
+
+describe('admin permissions', () => {
+  const identity = { index: 300, handle: '88.100.1000/ADMIN', key: keyOf('88.100.1000/ADMIN') };
+  const none = () => Promise.resolve(undefined);
+  const url = (idx: number, value: string) => ({
+    idx,
+    type: 'URL',
+    format: 'string',
+    value,
+    ttl: 86400,
+    access: 'public' as const,
+    grantees: [],
+  });
+  const hsAdmin = (idx: number, permissions: string) => ({
+    idx,
+    type: 'HS_ADMIN',
+    format: 'admin',
+    value: { handle: '88.100.1000/ADMIN', index: 300, permissions },
+  });
+
+  it('names what a change needs: add, modify, remove, and the admin variants for HS_ADMIN values', () => {
+    expect(changePermissions([url(1, 'a')], [url(1, 'a')])).toEqual([]);
+    expect(changePermissions([url(1, 'a')], [url(1, 'b'), url(2, 'c')])).toEqual([AdminPermission.MODIFY_VALUE, AdminPermission.ADD_VALUE]);
+    expect(changePermissions([url(1, 'a'), hsAdmin(101, '011111110011')], [])).toEqual([
+      AdminPermission.REMOVE_VALUE,
+      AdminPermission.REMOVE_ADMIN,
+    ]);
+    expect(changePermissions([], [hsAdmin(101, '011111110011')])).toEqual([AdminPermission.ADD_ADMIN]);
+    // Index 100 is the server's; the marker keeps a stored secret key.
+    expect(changePermissions([hsAdmin(100, '011111110011')], [])).toEqual([]);
+    const seckey = { idx: 300, type: 'HS_SECKEY', format: 'string', value: 'scrypt$hash', ttl: 1, access: 'tenant' as const, grantees: [] };
+    expect(changePermissions([seckey], [{ ...seckey, value: SECRET_KEY_MARKER }])).toEqual([]);
+  });
+
+  it('holds an identity to the permission bits of the HS_ADMIN naming it (bit 11 written first)', async () => {
+    // 011111010011: everything the default grants except remove value (bit 5).
+    const record = { key: 'K', values: [hsAdmin(101, '011111010011')] };
+    await expect(administers(identity, record, none, [AdminPermission.MODIFY_VALUE, AdminPermission.ADD_VALUE])).resolves.toBe(true);
+    await expect(administers(identity, record, none, [AdminPermission.REMOVE_VALUE])).resolves.toBe(false);
+    await expect(
+      administers(identity, { key: 'K', values: [hsAdmin(101, '011111110001')] }, none, [AdminPermission.DELETE_HANDLE]),
+    ).resolves.toBe(false);
+    await expect(
+      administers(identity, { key: 'K', values: [hsAdmin(101, '011111110011')] }, none, [AdminPermission.DELETE_HANDLE]),
+    ).resolves.toBe(true);
   });
 });

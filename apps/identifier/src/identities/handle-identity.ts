@@ -111,30 +111,114 @@ function isIdentity(ref: { handle: string; index: number }, identity: HandleIden
   return !isHandleSyntaxError(parsed) && parsed.key === identity.key;
 }
 
-/** The handle and index every HS_ADMIN and HS_VLIST value among `values` names. */
-export function adminReferences(values: readonly StoredValue[]): { handle: string; index: number }[] {
-  const refs: { handle: string; index: number }[] = [];
+/**
+ * Admin permissions (RFC 3651 §3.2.2, HANDLE.NET AdminRecord), by bit number; the REST form of an
+ * HS_ADMIN writes the twelve flags bit 11 first (`011111110011`: all but list handles and derived prefixes).
+ */
+export const AdminPermission = {
+  ADD_HANDLE: 0,
+  DELETE_HANDLE: 1,
+  MODIFY_VALUE: 4,
+  REMOVE_VALUE: 5,
+  ADD_VALUE: 6,
+  MODIFY_ADMIN: 7,
+  REMOVE_ADMIN: 8,
+  ADD_ADMIN: 9,
+} as const;
+
+const PERMISSION_NAMES: Record<number, string> = {
+  0: 'add handle',
+  1: 'delete handle',
+  4: 'modify value',
+  5: 'remove value',
+  6: 'add value',
+  7: 'modify admin',
+  8: 'remove admin',
+  9: 'add admin',
+};
+
+export function permissionNames(bits: readonly number[]): string {
+  return bits.map((b) => PERMISSION_NAMES[b] ?? `bit ${b}`).join(', ');
+}
+
+/** An HS_ADMIN's (or an HS_VLIST entry's) reference; an HS_VLIST entry carries no permissions of its own: all. */
+interface AdminRef {
+  handle: string;
+  index: number;
+  permissions?: string;
+}
+
+function grants(ref: AdminRef, needed: readonly number[]): boolean {
+  if (ref.permissions === undefined) return true;
+  const bits = ref.permissions;
+  return bits.length === 12 && needed.every((b) => bits[11 - b] === '1');
+}
+
+/** The handle and index every HS_ADMIN and HS_VLIST value among `values` names (with the HS_ADMIN's permissions). */
+export function adminReferences(values: readonly StoredValue[]): AdminRef[] {
+  const refs: AdminRef[] = [];
   for (const v of values) {
-    if (v.type === 'HS_ADMIN' && v.format === 'admin') refs.push(v.value as { handle: string; index: number });
-    if (v.type === 'HS_VLIST' && v.format === 'vlist') refs.push(...(v.value as { handle: string; index: number }[]));
+    if (v.type === 'HS_ADMIN' && v.format === 'admin') refs.push(v.value as AdminRef);
+    if (v.type === 'HS_VLIST' && v.format === 'vlist') {
+      refs.push(...(v.value as AdminRef[]).map((r) => ({ handle: r?.handle, index: r?.index })));
+    }
   }
   return refs.filter((r) => typeof r?.handle === 'string' && typeof r.index === 'number');
+}
+
+type ComparedValue = Pick<IdentifierValueEntity, 'idx' | 'type' | 'format' | 'value'> &
+  Partial<Pick<IdentifierValueEntity, 'ttl' | 'access' | 'grantees'>>;
+
+function sameValue(before: ComparedValue, after: ComparedValue): boolean {
+  // The marker stands for the stored key: sending it back changes nothing.
+  if (after.type === 'HS_SECKEY' && before.type === 'HS_SECKEY' && after.value === SECRET_KEY_MARKER) return true;
+  return (
+    before.type === after.type &&
+    before.format === after.format &&
+    JSON.stringify(before.value) === JSON.stringify(after.value) &&
+    before.ttl === after.ttl &&
+    before.access === after.access &&
+    JSON.stringify(before.grantees ?? []) === JSON.stringify(after.grantees ?? [])
+  );
+}
+
+/**
+ * The admin permissions a change from `before` to `after` (the values at the indexes it touches)
+ * needs: adding, modifying and removing values, the admin variants for HS_ADMIN values. Index 100
+ * is the server's and never counts.
+ */
+export function changePermissions(before: readonly ComparedValue[], after: readonly ComparedValue[]): number[] {
+  const needed = new Set<number>();
+  const isAdmin = (v: ComparedValue) => v.type === 'HS_ADMIN';
+  const old = new Map(before.filter((v) => v.idx !== 100).map((v) => [v.idx, v]));
+  const next = new Map(after.filter((v) => v.idx !== 100).map((v) => [v.idx, v]));
+  for (const [idx, v] of next) {
+    const was = old.get(idx);
+    if (!was) needed.add(isAdmin(v) ? AdminPermission.ADD_ADMIN : AdminPermission.ADD_VALUE);
+    else if (!sameValue(was, v)) needed.add(isAdmin(v) || isAdmin(was) ? AdminPermission.MODIFY_ADMIN : AdminPermission.MODIFY_VALUE);
+  }
+  for (const [idx, v] of old) {
+    if (!next.has(idx)) needed.add(isAdmin(v) ? AdminPermission.REMOVE_ADMIN : AdminPermission.REMOVE_VALUE);
+  }
+  return [...needed].sort((a, b) => a - b);
 }
 
 /** How many groups (HS_VLIST values elsewhere) one authorisation looks into at most. */
 const MAX_GROUPS = 20;
 
 /**
- * Whether the identity administers a record: an HS_ADMIN or HS_VLIST value of it names the
- * identity, or names an HS_VLIST (a group, one level deep) that lists it. `valueAt` reads a
- * value of another handle (by comparison key).
+ * Whether the identity administers a record with the `needed` permissions: an HS_ADMIN or HS_VLIST
+ * value of it names the identity, or an HS_ADMIN names an HS_VLIST (a group, one level deep) that
+ * lists it; the HS_ADMIN that does so must grant every needed permission. `valueAt` reads a value
+ * of another handle (by comparison key).
  */
 export async function administers(
   identity: HandleIdentity,
   record: { key: string; values: readonly StoredValue[] },
   valueAt: (key: string, index: number) => Promise<StoredValue | undefined>,
+  needed: readonly number[] = [],
 ): Promise<boolean> {
-  const refs = adminReferences(record.values);
+  const refs = adminReferences(record.values).filter((r) => grants(r, needed));
   if (refs.some((r) => isIdentity(r, identity))) return true;
   for (const ref of refs.slice(0, MAX_GROUPS)) {
     const parsed = parseHandle(ref.handle);
