@@ -156,6 +156,27 @@ describe('identifier node: native Handle administration with challenge–respons
     expect((await restRecord(handle))?.[2]).toEqual(['EMAIL', 'ops2@example.com']);
   });
 
+  it('lists the handles under a prefix for its tenant’s identity, in pages the client reads to the end', async () => {
+    const items = Array.from({ length: 450 }, (_, i) => ({
+      handle: `${prefixes.owner}/LIST-${i}`,
+      values: [{ index: 1, type: 'URL', data: `https://example.com/${i}` }],
+    }));
+    const batch = await request(node.httpUrl).post('/v1/identifiers/batch').auth(tokens.owner, { type: 'bearer' }).send({ items });
+    expect(batch.status).toBeLessThan(300);
+    const listed = await send('listHandles', { handle: `0.NA/${prefixes.owner}`, auth: secretAuth() });
+    expect(listed).toMatchObject({ ok: true, responseCode: 1 });
+    const handles = listed.handles as string[];
+    expect(new Set(handles).size).toBe(handles.length);
+    for (const item of items) expect(handles).toContain(item.handle);
+    expect(handles).toContain(admin());
+    // Only for the prefix's own tenant, and only authenticated.
+    expect(await send('listHandles', { handle: `0.NA/${prefixes.owner}`, auth: secretAuth('other') })).toMatchObject({
+      ok: false,
+      responseCode: 400,
+    });
+    expect(await send('listHandles', { handle: `0.NA/${prefixes.owner}` })).toMatchObject({ ok: false, responseCode: 402 });
+  });
+
   describe('refused writes get the protocol’s code, and nothing changes', () => {
     const handle = () => `${prefixes.owner}/GUARDED`;
     beforeAll(async () => {

@@ -243,6 +243,12 @@ describe('identifier node: the native Handle protocol, driven by the Handle Syst
       ['an answer to a challenge that was never issued', () => nativeRequest({ opCode: 200, body: challengeAnswer() }), 'error', 403],
       ['an answer to a challenge cut short', () => nativeRequest({ opCode: 200, body: challengeAnswer().subarray(0, 12) }), 'error', 4],
       [
+        'a LIST_HANDLES of something that is not a prefix record',
+        () => nativeRequest({ opCode: 105, body: resolutionBody('88.100/X') }),
+        'error',
+        102,
+      ],
+      [
         'a write whose value count no message could hold',
         () => nativeRequest({ opCode: 102, body: resolutionBody('x', 0x3fffffff) }),
         'error',

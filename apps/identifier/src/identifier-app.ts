@@ -21,6 +21,7 @@ import { NativeHandleServer } from './native/native-handle.server';
 import { NativeChallenges } from './native/native-auth';
 import { IdentifiersRepository } from './identifiers/identifiers.repository';
 import { IdentifiersService } from './identifiers/identifiers.service';
+import { IdentifierQueriesService } from './identifiers/identifier-queries.service';
 import { identityFailureLimiter } from './identities/handle-identity.authenticator';
 import { IDENTIFIER_REDIS } from './resolution/record-cache';
 import { Redis } from '@iip/platform-redis';
@@ -124,6 +125,7 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
         challenges: new NativeChallenges(redis),
         failures: identityFailureLimiter(redis, node),
         secretBox: node.secretBox,
+        queries: app.get(IdentifierQueriesService),
       }),
       runtime.logger,
     );

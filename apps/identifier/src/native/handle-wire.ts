@@ -618,3 +618,10 @@ export function decodeValueList(data: Buffer): { handle: string; index: number }
 export function createdBody(handle: string): Buffer {
   return new Writer().bytes(handle).toBuffer();
 }
+
+/** A LIST_HANDLES answer's body: the handles of one page. */
+export function handleListBody(handles: readonly string[]): Buffer {
+  const w = new Writer().int(handles.length);
+  for (const h of handles) w.bytes(h);
+  return w.toBuffer();
+}

@@ -125,11 +125,13 @@ export class NativeHandleServer {
     const send = (buf: Buffer) => this.udp?.send(buf, port, address);
     this.protocol
       .answer(envelope, message, address)
-      .then((answer) => {
-        const packets = Math.max(1, Math.ceil(answer.message.length / MAX_UDP_DATA));
-        for (let i = 0; i < packets; i++) {
-          const env = encodeEnvelope({ ...answer.envelope, truncated: packets > 1, messageId: i });
-          send(Buffer.concat([env, answer.message.subarray(i * MAX_UDP_DATA, (i + 1) * MAX_UDP_DATA)]));
+      .then((first) => {
+        for (const answer of [first, ...(first.continued ?? [])]) {
+          const packets = Math.max(1, Math.ceil(answer.message.length / MAX_UDP_DATA));
+          for (let i = 0; i < packets; i++) {
+            const env = encodeEnvelope({ ...answer.envelope, truncated: packets > 1, messageId: i });
+            send(Buffer.concat([env, answer.message.subarray(i * MAX_UDP_DATA, (i + 1) * MAX_UDP_DATA)]));
+          }
         }
       })
       .catch((err: unknown) => this.logger.error({ err }, 'native Handle UDP answer failed'));

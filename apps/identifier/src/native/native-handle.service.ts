@@ -2,11 +2,12 @@ import { Principal, SecretBox, sourceOf } from '@iip/platform-auth';
 import { RequestValidationError } from '@iip/platform-errors';
 import { AppLogger } from '@iip/platform-observability';
 import { FailedAttemptLimiter } from '@iip/platform-redis';
-import { ParsedHandle, isHandleSyntaxError, parseHandle } from '../handles/handle-syntax';
+import { ParsedHandle, isHandleSyntaxError, parseHandle, parsePrefixRecord } from '../handles/handle-syntax';
 import { IdentifierError, identifierHandleCode } from '../identifier.errors';
 import { handleValuesSchema } from '../identifiers/dto/handle-value.schema';
 import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { IdentifiersService } from '../identifiers/identifiers.service';
+import { IdentifierQueriesService } from '../identifiers/identifier-queries.service';
 import { identityPrincipal, identitySubject } from '../identities/handle-identity.authenticator';
 import { ResolutionService } from '../resolution/resolution.service';
 import {
@@ -29,6 +30,7 @@ import {
   encodeResponse,
   encodeSiteRecord,
   errorBody,
+  handleListBody,
   resolutionBody,
 } from './handle-wire';
 import { NativeChallenges, handlePublicKey, publicKeySigned, secretKeySigned, signedData } from './native-auth';
@@ -42,9 +44,11 @@ export interface NativeAdministration {
   /** The same limiter HTTP Basic identities count against. */
   failures: FailedAttemptLimiter;
   secretBox: SecretBox;
+  queries: IdentifierQueriesService;
 }
 
 const ADMIN_OPS: ReadonlySet<number> = new Set([
+  OpCode.LIST_HANDLES,
   OpCode.CREATE_HANDLE,
   OpCode.DELETE_HANDLE,
   OpCode.ADD_VALUE,
@@ -56,6 +60,8 @@ const ADMIN_OPS: ReadonlySet<number> = new Set([
 export interface NativeAnswer {
   envelope: Envelope;
   message: Buffer;
+  /** Messages that follow this one for the same request (LIST_HANDLES streams its pages). */
+  continued?: NativeAnswer[];
 }
 
 /** Handle and type names are UTF-8 text; one that is not cannot name anything here. */
@@ -111,12 +117,6 @@ export class NativeHandleProtocol {
     if (op === OpCode.GET_SITE_INFO) return this.siteInfo(req);
     if (ADMIN_OPS.has(op)) return this.challenge(req);
     if (op === OpCode.RESPONSE_TO_CHALLENGE) return this.answerToChallenge(req, source);
-    if (op === OpCode.LIST_HANDLES) {
-      throw new WireError(
-        'Listing handles is not offered over the native protocol; use GET /api/prefixes/{prefix}/identifiers',
-        ResponseCode.OPERATION_NOT_SUPPORTED,
-      );
-    }
     throw new WireError(`Unknown op code ${op}`, ResponseCode.OPERATION_NOT_SUPPORTED);
   }
 
@@ -147,6 +147,7 @@ export class NativeHandleProtocol {
     const opCode = pending.request.header.opCode;
     try {
       const actor = await this.authenticate(answer, signedData(pending.nonce, challengeDigest(pending.request)), source);
+      if (opCode === OpCode.LIST_HANDLES) return await this.listHandles(answerReq, pending.request, actor);
       const body = await this.administer(pending.request, actor);
       return encodeResponse(answerReq, { opCode, responseCode: ResponseCode.SUCCESS, body });
     } catch (err) {
@@ -200,6 +201,10 @@ export class NativeHandleProtocol {
     const op = req.header.opCode;
     const flags = req.header.opFlags;
     const overwrite = (flags & OpFlag.OVERWRITE) !== 0;
+    if (op === OpCode.LIST_HANDLES) {
+      listedPrefix(decodeHandleBody(req.body));
+      return Buffer.alloc(0);
+    }
     if (op === OpCode.DELETE_HANDLE) {
       const handle = parsedHandle(decodeHandleBody(req.body));
       if (actor) await this.admin.identifiers.deleteRecord(actor, handle);
@@ -280,6 +285,30 @@ export class NativeHandleProtocol {
     });
   }
 
+  /**
+   * LIST_HANDLES of `0.NA/<prefix>` for an identity of the tenant owning it (as GET /v1/identifiers):
+   * the handles in pages, one message each, every one but the last flagged CONTINUOUS.
+   */
+  private async listHandles(answerReq: RawRequest, original: RawRequest, actor: Principal): Promise<NativeAnswer> {
+    const prefix = listedPrefix(decodeHandleBody(original.body));
+    const pages: Buffer[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.admin.queries.listByPrefix(actor, prefix, LIST_PAGE_SIZE, cursor);
+      pages.push(handleListBody(page.items.map((i) => i.handle)));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    const answers = pages.map((body, i) =>
+      encodeResponse(answerReq, {
+        opCode: OpCode.LIST_HANDLES,
+        responseCode: ResponseCode.SUCCESS,
+        body,
+        extraFlags: i < pages.length - 1 ? OpFlag.CONTINUOUS : 0,
+      }),
+    );
+    return { ...answers[0], continued: answers.slice(1) };
+  }
+
   /** A request that could not be read: its envelope is all there is to answer. */
   private bare(envelope: Envelope): RawRequest {
     const headerAndBody = Buffer.alloc(0);
@@ -309,7 +338,18 @@ export class NativeHandleProtocol {
   }
 }
 
-/** Envelope and message as one buffer (TCP and HTTP). */
+/** Envelope and message as one buffer, with the messages that follow it (TCP and HTTP). */
 export function framed(answer: NativeAnswer): Buffer {
-  return Buffer.concat([encodeEnvelope(answer.envelope), answer.message]);
+  const one = Buffer.concat([encodeEnvelope(answer.envelope), answer.message]);
+  return answer.continued?.length ? Buffer.concat([one, ...answer.continued.map(framed)]) : one;
+}
+
+/** Handles per LIST_HANDLES message: well under the message limit however long the handles are. */
+const LIST_PAGE_SIZE = 200;
+
+/** The prefix a LIST_HANDLES request names: its prefix record, `0.NA/<prefix>`. */
+function listedPrefix(handle: Buffer): string {
+  const prefix = parsePrefixRecord(text(handle, 'handle'));
+  if (prefix === undefined) throw new WireError('LIST_HANDLES names a prefix record, 0.NA/<prefix>', ResponseCode.INVALID_HANDLE);
+  return prefix;
 }
