@@ -112,6 +112,7 @@ export async function nativeLoad(o: NativeLoadOptions): Promise<NativeMeasured> 
 
   let settle: (err?: Error) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
+  done.catch(() => undefined); // a failure while still connecting is thrown where `done` is awaited
   const answered = (answer: Buffer, pending: Pending | undefined): boolean => {
     const problem = pending ? problemWith(answer, pending.id, names[pending.handle]) : 'an answer to no request in flight';
     if (problem || !pending) {
@@ -125,92 +126,94 @@ export async function nativeLoad(o: NativeLoadOptions): Promise<NativeMeasured> 
   };
 
   const closers: (() => void)[] = [];
+  let sweeper: NodeJS.Timeout | undefined;
+  let stop: NodeJS.Timeout | undefined;
   let sweep: () => void;
-  if (o.transport === 'udp') {
-    const socket = createSocket(o.host.includes(':') ? 'udp6' : 'udp4');
-    closers.push(() => socket.close());
-    const pending = new Map<number, Pending>(); // in sending order, so the oldest come first
-    const send = () => {
-      const r = request();
-      pending.set(r.pending.id, r.pending);
-      socket.send(r.bytes);
-    };
-    socket.on('error', (err) => settle(err));
-    socket.on('message', (packet: Buffer) => {
-      if (packet.length >= ENVELOPE && packet[2] & ENV_TRUNCATED) {
-        settle(new Error('native udp: an answer spans several packets; the bench keeps records to one'));
-        return;
-      }
-      const id = packet.length >= 12 ? packet.readInt32BE(8) : 0;
-      const p = pending.get(id);
-      if (!p && id > 0 && id < nextId) return; // a late answer to a request already counted as lost
-      pending.delete(id);
-      if (answered(packet, p) && running) send();
-    });
-    socket.connect(o.port, o.host);
-    await once(socket, 'connect');
-    sweep = () => {
-      const now = performance.now();
-      for (const [id, p] of pending) {
-        if (now - p.sent < timeoutMs) break;
-        pending.delete(id);
-        inFlight--;
-        lost++;
-        if (running) send();
-      }
-      if (!running && inFlight === 0) settle();
-    };
-    for (let k = 0; k < o.concurrency; k++) send();
-  } else {
-    const connections = o.connections ?? 4;
-    const queues: Pending[][] = [];
-    const sockets: Socket[] = [];
-    for (let c = 0; c < connections; c++) {
-      const socket = connect(o.port, o.host);
-      socket.setNoDelay(true);
-      sockets.push(socket);
-      closers.push(() => socket.destroy());
-      await once(socket, 'connect');
-    }
-    sockets.forEach((socket, c) => {
-      const queue: Pending[] = [];
-      queues.push(queue);
-      const send = (count: number) => {
-        const batch: Buffer[] = [];
-        for (let k = 0; k < count; k++) {
-          const r = request();
-          queue.push(r.pending);
-          batch.push(r.bytes);
-        }
-        socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
-      };
-      let buffered: Buffer = Buffer.alloc(0);
-      socket.on('error', (err) => settle(err));
-      socket.on('close', () => settle(new Error('native tcp: the server closed a connection')));
-      socket.on('data', (chunk: Buffer) => {
-        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-        let count = 0;
-        while (buffered.length >= ENVELOPE) {
-          const total = ENVELOPE + buffered.readInt32BE(16);
-          if (buffered.length < total) break;
-          if (!answered(buffered.subarray(0, total), queue.shift())) return;
-          buffered = buffered.subarray(total);
-          count++;
-        }
-        if (running && count > 0) send(count);
-      });
-      send(Math.floor(o.concurrency / connections) + (c < o.concurrency % connections ? 1 : 0));
-    });
-    sweep = () => {
-      const now = performance.now();
-      if (queues.some((q) => q.length > 0 && now - q[0].sent > timeoutMs))
-        settle(new Error(`native tcp: no answer within ${timeoutMs} ms`));
-    };
-  }
-
-  const sweeper = setInterval(() => sweep(), Math.max(10, timeoutMs / 4));
-  const stop = setTimeout(() => (running = false), o.durationMs);
   try {
+    if (o.transport === 'udp') {
+      const socket = createSocket(o.host.includes(':') ? 'udp6' : 'udp4');
+      closers.push(() => socket.close());
+      const pending = new Map<number, Pending>(); // in sending order, so the oldest come first
+      const send = () => {
+        const r = request();
+        pending.set(r.pending.id, r.pending);
+        socket.send(r.bytes);
+      };
+      socket.on('error', (err) => settle(err));
+      socket.on('message', (packet: Buffer) => {
+        if (packet.length >= ENVELOPE && packet[2] & ENV_TRUNCATED) {
+          settle(new Error('native udp: an answer spans several packets; the bench keeps records to one'));
+          return;
+        }
+        const id = packet.length >= 12 ? packet.readInt32BE(8) : 0;
+        const p = pending.get(id);
+        if (!p && id > 0 && id < nextId) return; // a late answer to a request already counted as lost
+        pending.delete(id);
+        if (answered(packet, p) && running) send();
+      });
+      socket.connect(o.port, o.host);
+      await once(socket, 'connect');
+      sweep = () => {
+        const now = performance.now();
+        for (const [id, p] of pending) {
+          if (now - p.sent < timeoutMs) break;
+          pending.delete(id);
+          inFlight--;
+          lost++;
+          if (running) send();
+        }
+        if (!running && inFlight === 0) settle();
+      };
+      for (let k = 0; k < o.concurrency; k++) send();
+    } else {
+      const connections = o.connections ?? 4;
+      const queues: Pending[][] = [];
+      const sockets: Socket[] = [];
+      for (let c = 0; c < connections; c++) {
+        const socket = connect(o.port, o.host);
+        socket.setNoDelay(true);
+        sockets.push(socket);
+        closers.push(() => socket.destroy());
+        await once(socket, 'connect');
+      }
+      sockets.forEach((socket, c) => {
+        const queue: Pending[] = [];
+        queues.push(queue);
+        const send = (count: number) => {
+          const batch: Buffer[] = [];
+          for (let k = 0; k < count; k++) {
+            const r = request();
+            queue.push(r.pending);
+            batch.push(r.bytes);
+          }
+          socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
+        };
+        let buffered: Buffer = Buffer.alloc(0);
+        socket.on('error', (err) => settle(err));
+        socket.on('close', () => settle(new Error('native tcp: the server closed a connection')));
+        socket.on('data', (chunk: Buffer) => {
+          buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+          let count = 0;
+          while (buffered.length >= ENVELOPE) {
+            const total = ENVELOPE + buffered.readInt32BE(16);
+            if (buffered.length < total) break;
+            if (!answered(buffered.subarray(0, total), queue.shift())) return;
+            buffered = buffered.subarray(total);
+            count++;
+          }
+          if (running && count > 0) send(count);
+        });
+        send(Math.floor(o.concurrency / connections) + (c < o.concurrency % connections ? 1 : 0));
+      });
+      sweep = () => {
+        const now = performance.now();
+        if (queues.some((q) => q.length > 0 && now - q[0].sent > timeoutMs))
+          settle(new Error(`native tcp: no answer within ${timeoutMs} ms`));
+      };
+    }
+
+    sweeper = setInterval(() => sweep(), Math.max(10, timeoutMs / 4));
+    stop = setTimeout(() => (running = false), o.durationMs);
     await done;
   } finally {
     clearInterval(sweeper);

@@ -9,7 +9,7 @@ import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { IdentifierQueriesService } from '../identifiers/identifier-queries.service';
 import { identityPrincipal, identitySubject } from '../identities/handle-identity.authenticator';
-import { ResolutionService } from '../resolution/resolution.service';
+import { PublicAnswerEncoding, ResolutionService } from '../resolution/resolution.service';
 import {
   Envelope,
   OpCode,
@@ -89,6 +89,15 @@ const authenticationFailed = (message = 'Authentication failed') => new WireErro
  * that identity.
  */
 export class NativeHandleProtocol {
+  /** Resolution bodies of anonymous answers, per cached record (see ResolutionService.cachedPublicAnswerAs). */
+  private readonly publicBodies: PublicAnswerEncoding = {
+    answers: new WeakMap(),
+    encode: (answer) => {
+      if (answer.responseCode !== ResponseCode.SUCCESS) throw new Error('not a plain answer');
+      return resolutionBody(answer.handle, answer.values.map(wireValue));
+    },
+  };
+
   constructor(
     private readonly resolution: ResolutionService,
     private readonly site: () => SiteJson | undefined,
@@ -257,6 +266,12 @@ export class NativeHandleProtocol {
     const types = body.types.map((t) => text(t, 'type'));
     if (body.indexes.some((i) => i < 0)) throw new WireError('A requested index is negative', ResponseCode.INVALID_VALUE);
     const flags = req.header.opFlags;
+    const authoritative = (flags & OpFlag.AUTHORITATIVE) !== 0;
+    if (!authoritative && types.length === 0 && body.indexes.length === 0) {
+      // A record held in memory: its answer body encoded once per cached record, as the REST and gRPC fast paths do.
+      const cached = this.resolution.cachedPublicAnswerAs(handle, this.publicBodies);
+      if (cached) return encodeResponse(req, { opCode: req.header.opCode, responseCode: ResponseCode.SUCCESS, body: cached });
+    }
     if ((flags & OpFlag.RECURSIVE) === 0) {
       const referral = await this.resolution.referral(handle);
       if (referral) {
@@ -267,7 +282,6 @@ export class NativeHandleProtocol {
         });
       }
     }
-    const authoritative = (flags & OpFlag.AUTHORITATIVE) !== 0;
     const result = await this.resolution.resolve(
       undefined,
       handle,
