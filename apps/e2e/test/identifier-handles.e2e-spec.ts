@@ -373,6 +373,43 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     ).toBe(400);
   });
 
+  it('changes and removes single values over gRPC as the Handle API’s ?index= does, keeping the rest', async () => {
+    const handle = `${prefixes.group}/GRPC-INDEX`;
+    const v = (index: number, type: string, value: string) => ({
+      index,
+      type,
+      format: 'string',
+      valueJson: JSON.stringify(value),
+      ttl: 0,
+      access: '',
+      grantees: [],
+    });
+    const none = { template: undefined, idempotencyKey: '' };
+    await grpc.register({ handle, values: [v(1, 'SERIAL', 'SN-1'), v(2, 'URL', 'https://a.example')], ...none }, tokens.group);
+    const changed = await grpc.update(
+      { handle, values: [v(2, 'URL', 'https://b.example')], expectedVersion: 1, indexes: [2], ...none },
+      tokens.group,
+    );
+    expect(changed).toEqual({ responseCode: 1, handle, version: 2 });
+    const afterChange = (await get(handle)).body.values as { index: number; data: { value: string } }[];
+    expect(afterChange.map((x) => [x.index, x.data.value])).toEqual([
+      [1, 'SN-1'],
+      [2, 'https://b.example'],
+      [100, expect.anything()],
+    ]);
+    // The values sent must be exactly the listed indexes; a whole-record template does not go with them.
+    await expect(
+      grpc.update({ handle, values: [v(2, 'URL', 'x')], expectedVersion: 0, indexes: [3], ...none }, tokens.group),
+    ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+    const removed = await grpc.delete({ handle, expectedVersion: 2, idempotencyKey: '', indexes: [2] }, tokens.group);
+    expect(removed).toEqual({ responseCode: 1, handle, version: 3 });
+    expect(((await get(handle)).body.values as { index: number }[]).map((x) => x.index)).toEqual([1, 100]);
+    await expect(grpc.delete({ handle, expectedVersion: 0, idempotencyKey: '', indexes: [9] }, tokens.group)).rejects.toMatchObject({
+      code: GrpcStatus.NOT_FOUND,
+    });
+    expect(((await get(handle)).body.values as { index: number }[]).map((x) => x.index)).toEqual([1, 100]);
+  });
+
   it('offers registration, update, delete, listing, reverse lookup and a change stream over gRPC', async () => {
     const handle = `${prefixes.group}/GRPC-1`;
     const value = (v: string) => [
@@ -405,15 +442,29 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       expect((await get(handle)).body.values[0].data.value).toBe('SN-G1');
 
       expect(
-        (await grpc.update({ handle, values: value('SN-G2'), expectedVersion: 1, template: undefined, idempotencyKey: '' }, tokens.group))
-          .version,
+        (
+          await grpc.update(
+            { handle, values: value('SN-G2'), expectedVersion: 1, template: undefined, idempotencyKey: '', indexes: [] },
+            tokens.group,
+          )
+        ).version,
       ).toBe(2);
       await expect(
-        grpc.update({ handle, values: value('SN-G3'), expectedVersion: 1, template: undefined, idempotencyKey: '' }, tokens.group),
+        grpc.update(
+          { handle, values: value('SN-G3'), expectedVersion: 1, template: undefined, idempotencyKey: '', indexes: [] },
+          tokens.group,
+        ),
       ).rejects.toMatchObject({ code: GrpcStatus.ABORTED });
       await expect(
         grpc.update(
-          { handle: `${prefixes.group}/NOPE`, values: value('x'), expectedVersion: 0, template: undefined, idempotencyKey: '' },
+          {
+            handle: `${prefixes.group}/NOPE`,
+            values: value('x'),
+            expectedVersion: 0,
+            template: undefined,
+            idempotencyKey: '',
+            indexes: [],
+          },
           tokens.group,
         ),
       ).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
@@ -444,7 +495,7 @@ describe('identifier node: onboarding, registration and access-controlled resolu
       expect(batch).toMatchObject({ created: 1, failed: 1 });
       expect(batch.results.map((r) => r.responseCode)).toEqual([1, 101]);
 
-      await grpc.delete({ handle, expectedVersion: 2, idempotencyKey: '' }, tokens.group);
+      await grpc.delete({ handle, expectedVersion: 2, idempotencyKey: '', indexes: [] }, tokens.group);
       await waitFor(
         async () => (events.some((e) => e.handle === handle && e.change === 'deleted') ? true : undefined),
         10_000,

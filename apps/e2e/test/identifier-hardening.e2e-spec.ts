@@ -319,12 +319,12 @@ describe('identifier node: hardened against other tenants and bad input', () => 
       expect(await register(deepInString)).toMatchObject({ responseCode: 1 });
       const stale = await grpcFailure(
         grpc.update(
-          { handle: handle(), values: [grpcValue('{}')], expectedVersion: -1, template: undefined, idempotencyKey: '' },
+          { handle: handle(), values: [grpcValue('{}')], expectedVersion: -1, template: undefined, idempotencyKey: '', indexes: [] },
           tokens.a,
         ),
       );
       expect(stale.code).toBe(GrpcStatus.INVALID_ARGUMENT);
-      const removed = await grpcFailure(grpc.delete({ handle: handle(), expectedVersion: -2, idempotencyKey: '' }, tokens.a));
+      const removed = await grpcFailure(grpc.delete({ handle: handle(), expectedVersion: -2, idempotencyKey: '', indexes: [] }, tokens.a));
       expect(removed.code).toBe(GrpcStatus.INVALID_ARGUMENT);
     });
   });

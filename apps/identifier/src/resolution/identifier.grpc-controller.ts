@@ -9,6 +9,7 @@ import { IdentifierQueriesService } from '../identifiers/identifier-queries.serv
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { ChangeWatchService } from './change-watch.service';
 import { parseIdempotencyKey } from '../identifiers/idempotency.service';
+import { listedIndexes } from '../identifiers/value-changes';
 import { expectedVersionFromGrpc, handleFromGrpc, templateFromGrpc, valuesFromGrpc } from './grpc-input';
 import { Resolution, ResolutionService } from './resolution.service';
 
@@ -100,6 +101,26 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
   @RequireScopes('identifiers:write')
   async update(request: IdentifierV1.UpdateRequest, metadata: Metadata): Promise<IdentifierV1.WriteResponse> {
     const handle = handleFromGrpc(request.handle);
+    if (request.indexes.length > 0) {
+      if (request.template) {
+        throw new IdentifierError(
+          IdentifierErrorCode.INVALID_VALUE,
+          'template applies to a whole-record update; leave indexes empty to set it',
+        );
+      }
+      const changed = await this.identifiers.putValues(
+        principalOf(metadata),
+        handle,
+        valuesFromGrpc(request.values),
+        {
+          indexes: listedIndexes(request.indexes.map(String)),
+          overwrite: true,
+          expectedVersion: expectedVersionFromGrpc(request.expectedVersion),
+        },
+        parseIdempotencyKey(request.idempotencyKey),
+      );
+      return { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: Number(changed.body.version) };
+    }
     const outcome = await this.identifiers.putRecord(
       principalOf(metadata),
       handle,
@@ -118,6 +139,16 @@ export class IdentifierGrpcController implements IdentifierV1.IdentifierServiceC
   @RequireScopes('identifiers:write')
   async delete(request: IdentifierV1.DeleteRequest, metadata: Metadata): Promise<IdentifierV1.WriteResponse> {
     const handle = handleFromGrpc(request.handle);
+    if (request.indexes.length > 0) {
+      const removed = await this.identifiers.deleteValues(
+        principalOf(metadata),
+        handle,
+        listedIndexes(request.indexes.map(String)) as number[], // numbers only: never 'various'
+        expectedVersionFromGrpc(request.expectedVersion),
+        parseIdempotencyKey(request.idempotencyKey),
+      );
+      return { responseCode: HandleResponseCode.SUCCESS, handle: handle.handle, version: Number(removed.body.version) };
+    }
     await this.identifiers.deleteRecord(
       principalOf(metadata),
       handle,
