@@ -1,16 +1,8 @@
-import { join } from 'node:path';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment } from '@iip/platform-testing';
 import { CreatedTenant, RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
-import { enterprisePrefixOf, nativePortsOf, startTestIdentifier } from '@iip/identifier-testing';
-
-// The Handle System's Java client, fetched with Maven and driven over JSON lines (tools/handle-client).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const harness = require(
-  join(__dirname, '../../../tools/handle-client/harness.cjs'),
-) as typeof import('../../../tools/handle-client/harness.cjs');
-type HandleJavaClientProcess = Awaited<ReturnType<typeof harness.startHandleClient>>;
+import { HandleJavaClient, enterprisePrefixOf, nativeServerOf, startHandleJavaClient, startTestIdentifier } from '@iip/identifier-testing';
 
 const SCOPES = ['tenants:read', 'identifiers:write'];
 const SECRET = 'native secret key: correct horse';
@@ -28,16 +20,13 @@ describe('identifier node: native Handle administration with challenge–respons
   let owner: CreatedTenant, other: CreatedTenant;
   const tokens: Record<string, string> = {};
   const prefixes: Record<string, string> = {};
-  let java: HandleJavaClientProcess;
+  let java: HandleJavaClient;
   let privateKey: string;
   /** A key pair no identity has. */
   let wrongKey: string;
 
   const admin = (who = 'owner') => `${prefixes[who]}/ADMIN`;
-  const server = () => {
-    const ports = nativePortsOf(node);
-    return { host: '127.0.0.1', port: ports.tcp, httpPort: ports.http };
-  };
+  const server = () => nativeServerOf(node);
   const secretAuth = (who = 'owner', secret = SECRET) => ({ kind: 'secret', handle: admin(who), index: 300, secret });
   const keyAuth = (key = privateKey) => ({ kind: 'pubkey', handle: admin(), index: 301, privateKey: key });
   const send = (op: string, body: Record<string, unknown>, transport = 'tcp') => java.request({ op, server: server(), transport, ...body });
@@ -61,7 +50,7 @@ describe('identifier node: native Handle administration with challenge–respons
       tokens[who] = (await clientToken(tenancy, op, tenant.id, SCOPES)).token;
       prefixes[who] = await enterprisePrefixOf(node.httpUrl, tokens[who], `the prefix of ${tenant.id}`);
     }
-    java = await harness.startHandleClient();
+    java = await startHandleJavaClient();
     const keys = await java.request({ op: 'genkey', bits: 2048 });
     privateKey = keys.privateKey as string;
     wrongKey = (await java.request({ op: 'genkey', bits: 2048 })).privateKey as string;

@@ -1,19 +1,18 @@
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment } from '@iip/platform-testing';
 import { CreatedTenant, RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
-import { enterprisePrefixOf, nativePortsOf, startTestIdentifier } from '@iip/identifier-testing';
-
-// The Handle System's Java client, fetched with Maven and driven over JSON lines (tools/handle-client).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const harness = require(
-  join(__dirname, '../../../tools/handle-client/harness.cjs'),
-) as typeof import('../../../tools/handle-client/harness.cjs');
-type HandleJavaClientProcess = Awaited<ReturnType<typeof harness.startHandleClient>>;
+import {
+  HandleJavaClient,
+  enterprisePrefixOf,
+  nativePortsOf,
+  nativeServerOf,
+  startHandleJavaClient,
+  startTestIdentifier,
+} from '@iip/identifier-testing';
 
 interface JavaValue {
   index: number;
@@ -119,11 +118,8 @@ describe('identifier node: the native Handle protocol, driven by the Handle Syst
   let owner: CreatedTenant;
   let token: string;
   let prefix: string;
-  let java: HandleJavaClientProcess;
-  const server = () => {
-    const ports = nativePortsOf(node);
-    return { host: '127.0.0.1', port: ports.tcp, httpPort: ports.http };
-  };
+  let java: HandleJavaClient;
+  const server = () => nativeServerOf(node);
 
   beforeAll(async () => {
     env = await createTestEnvironment('identifier-native');
@@ -145,7 +141,7 @@ describe('identifier node: the native Handle protocol, driven by the Handle Syst
         ],
       });
     expect(put.status).toBe(201);
-    java = await harness.startHandleClient();
+    java = await startHandleJavaClient();
   });
 
   afterAll(async () => {

@@ -1,15 +1,8 @@
-import { join } from 'node:path';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
 import { CreatedTenant, RunningTenancy, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
-import { nativePortsOf, startTestIdentifier } from '@iip/identifier-testing';
-
-// The Handle System's Java client, fetched with Maven and driven over JSON lines (tools/handle-client).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const harness = require(
-  join(__dirname, '../../../tools/handle-client/harness.cjs'),
-) as typeof import('../../../tools/handle-client/harness.cjs');
+import { nativePortsOf, startHandleJavaClient, startTestIdentifier } from '@iip/identifier-testing';
 
 /**
  * Prefixes of the whole Handle System, not only 88.x.y (issue 8 point 5): node A (top-level, hosts
@@ -113,7 +106,7 @@ describe('world prefixes: delegation, case-insensitive resolution and numeric al
   });
 
   it('natively, refers a client to the node serving the prefix (302 with its HS_SITE), or resolves when asked to recurse', async () => {
-    const java = await harness.startHandleClient();
+    const java = await startHandleJavaClient();
     try {
       const a = nativePortsOf(nodeA);
       const b = nativePortsOf(nodeB);

@@ -22,7 +22,7 @@ import { NativeChallenges } from './native/native-auth';
 import { IdentifiersRepository } from './identifiers/identifiers.repository';
 import { IdentifiersService } from './identifiers/identifiers.service';
 import { IdentifierQueriesService } from './identifiers/identifier-queries.service';
-import { identityFailureLimiter } from './identities/handle-identity.authenticator';
+import { HandleIdentityAuthenticator } from './identities/handle-identity.authenticator';
 import { IDENTIFIER_REDIS } from './resolution/record-cache';
 import { Redis } from '@iip/platform-redis';
 import { SiteJson } from './native/native-values';
@@ -123,7 +123,7 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
         identifiers: app.get(IdentifiersService),
         repository: app.get(IdentifiersRepository),
         challenges: new NativeChallenges(redis),
-        failures: identityFailureLimiter(redis, node),
+        failures: app.get(HandleIdentityAuthenticator).failures,
         secretBox: node.secretBox,
         queries: app.get(IdentifierQueriesService),
       }),

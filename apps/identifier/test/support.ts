@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ClientReadableStream, credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
 import { IdentifierV1 } from '@iip/contracts';
 import { ServiceRuntime } from '@iip/platform-runtime';
@@ -81,4 +82,24 @@ export function nativePortsOf(runtime: ServiceRuntime): { tcp: number; udp: numb
   const ports = nativePorts.get(runtime);
   if (!ports) throw new Error('This node has no native Handle interfaces');
   return ports;
+}
+
+/** The node's native interfaces as the Java harness's `server` field names them (TCP+UDP port, HTTP port). */
+export function nativeServerOf(runtime: ServiceRuntime): { host: string; port: number; httpPort: number } {
+  const ports = nativePortsOf(runtime);
+  return { host: '127.0.0.1', port: ports.tcp, httpPort: ports.http };
+}
+
+// The Handle System's Java client, fetched with Maven and driven over JSON lines (tools/handle-client);
+// a CommonJS tool outside the projects, so it is loaded by path rather than imported.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const handleClientHarness = require(
+  join(__dirname, '../../../tools/handle-client/harness.cjs'),
+) as typeof import('../../../tools/handle-client/harness.cjs');
+
+export type HandleJavaClient = Awaited<ReturnType<typeof handleClientHarness.startHandleClient>>;
+
+/** Starts the Java Handle client harness (compiled on first use, into the git-ignored cache). */
+export function startHandleJavaClient(): Promise<HandleJavaClient> {
+  return handleClientHarness.startHandleClient();
 }

@@ -17,21 +17,12 @@ import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { IDENTIFIER_REDIS } from '../resolution/record-cache';
 import { NODE_SETTINGS, NodeSettings } from '../prefixes/prefixes.service';
 import { handlePublicKey, publicKeyVerifies } from '../native/native-auth';
-import { HandleIdentity, decodeSecret, parseHandleIdentity } from './handle-identity';
+import { HandleIdentity, decodeSecret, parseHandleIdentity, valueBytes } from './handle-identity';
 import { HandleSessions, handleAuthParams } from './handle-sessions';
 
 /** How long the principal of one request counts as valid (it is rebuilt, and checked, on every request). */
 const PRINCIPAL_LIFETIME_SECONDS = 60;
 const MAX_SECRET_LENGTH = 1_024;
-
-/**
- * Failed handle-identity authentications, counted per identity and source address and per source
- * over all identities (IDENTIFIER_IDENTITY_MAX_FAILURES_*), shared by HTTP Basic and the native
- * protocol's challenge–response: guessing over one door counts at the other.
- */
-export function identityFailureLimiter(redis: Redis, node: NodeSettings): FailedAttemptLimiter {
-  return new FailedAttemptLimiter(redis, 'handle-identity:failures', node.identityFailures);
-}
 
 /** The subject failures are counted under. */
 export function identitySubject(identity: Pick<HandleIdentity, 'index' | 'key'>): string {
@@ -60,7 +51,12 @@ export function identityPrincipal(identity: Pick<HandleIdentity, 'index' | 'hand
  */
 @Injectable()
 export class HandleIdentityAuthenticator extends BasicAuthenticator {
-  private readonly failures: FailedAttemptLimiter;
+  /**
+   * Failed handle-identity authentications, counted per identity and source address and per source
+   * over all identities (IDENTIFIER_IDENTITY_MAX_FAILURES_*), shared by HTTP Basic, Handle sessions
+   * and the native protocol's challenge–response: guessing over one door counts at the others.
+   */
+  readonly failures: FailedAttemptLimiter;
 
   /** The Handle REST API's sessions (`POST /api/sessions`), for public-key identities. */
   readonly sessions: HandleSessions;
@@ -72,7 +68,7 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
     @Inject(NODE_SETTINGS) node: NodeSettings,
   ) {
     super();
-    this.failures = identityFailureLimiter(redis, node);
+    this.failures = new FailedAttemptLimiter(redis, 'handle-identity:failures', node.identityFailures);
     this.sessions = new HandleSessions(redis);
   }
 
@@ -87,13 +83,7 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
 
     const source = sourceOf(req.ip ?? req.socket.remoteAddress);
     const subject = identitySubject(identity);
-    if (await this.failures.blocked(source, subject)) {
-      res?.setHeader('Retry-After', String(FailedAttemptLimiter.WINDOW_SECONDS));
-      throw new HttpException(
-        { problem: problem(429, 'TOO_MANY_ATTEMPTS', 'Too many failed authentications from your address; try again in a minute') },
-        429,
-      );
-    }
+    await this.refuseWhenBlocked(source, subject, res);
 
     const stored = await this.identifiers.secretKeyOf(identity.key, identity.index);
     // Unknown identities, other types and plaintext keys of an older release check against a
@@ -107,6 +97,16 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
     // The owner (or a tenant above it) is suspended: for as long as it lasts, not only within the token window.
     if (stored.ownerSuspended) throw basicUnauthenticated('The credentials may not act: their tenant is suspended', res);
     return identityPrincipal(identity, stored.owner);
+  }
+
+  /** 429 once an identity (or the source address) has failed too often this minute. */
+  private async refuseWhenBlocked(source: string, subject: string, res: Request['res']): Promise<void> {
+    if (!(await this.failures.blocked(source, subject))) return;
+    res?.setHeader('Retry-After', String(FailedAttemptLimiter.WINDOW_SECONDS));
+    throw new HttpException(
+      { problem: problem(429, 'TOO_MANY_ATTEMPTS', 'Too many failed authentications from your address; try again in a minute') },
+      429,
+    );
   }
 
   /**
@@ -130,17 +130,11 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
       if (typeof named === 'string') throw handleUnauthenticated(`Not a handle identity: ${named}`, res);
       const source = sourceOf(req.ip ?? req.socket.remoteAddress);
       const subject = identitySubject(named);
-      if (await this.failures.blocked(source, subject)) {
-        res?.setHeader('Retry-After', String(FailedAttemptLimiter.WINDOW_SECONDS));
-        throw new HttpException(
-          { problem: problem(429, 'TOO_MANY_ATTEMPTS', 'Too many failed authentications from your address; try again in a minute') },
-          429,
-        );
-      }
+      await this.refuseWhenBlocked(source, subject, res);
       const stored = await this.identifiers.secretKeyOf(named.key, named.index);
       const key =
         stored?.type === 'HS_PUBKEY' && typeof stored.value === 'string'
-          ? handlePublicKey(keyBytes(stored.format, stored.value))
+          ? handlePublicKey(valueBytes(stored.format, stored.value))
           : undefined;
       const data = Buffer.concat([session.nonce, Buffer.from(p.cnonce ?? '', 'base64')]);
       const ok =
@@ -160,11 +154,6 @@ export class HandleIdentityAuthenticator extends BasicAuthenticator {
     if (stored.ownerSuspended) throw handleUnauthenticated('The credentials may not act: their tenant is suspended', res);
     return identityPrincipal(identity, stored.owner);
   }
-}
-
-/** The bytes of an HS_PUBKEY value as stored (format key or base64, or hex). */
-function keyBytes(format: string, value: string): Buffer {
-  return Buffer.from(value, format === 'hex' ? 'hex' : 'base64');
 }
 
 /** The 401 of the Handle scheme: the challenge names it (clients open a session to get a nonce). */

@@ -56,10 +56,10 @@ export function decodeSecret(password: string): string | undefined {
   }
 }
 
-/** The bytes a secret key stands for: the text of a `string` value, the decoded bytes of `base64` / `hex`. */
-export function secretKeyBytes(format: string, value: unknown): Buffer {
+/** The bytes a key value stands for: the text of a `string` value, the decoded bytes of `base64` / `key` / `hex`. */
+export function valueBytes(format: string, value: unknown): Buffer {
   const text = typeof value === 'string' ? value : '';
-  if (format === 'base64') return Buffer.from(text, 'base64');
+  if (format === 'base64' || format === 'key') return Buffer.from(text, 'base64');
   if (format === 'hex') return Buffer.from(text, 'hex');
   return Buffer.from(text, 'utf8');
 }
@@ -90,7 +90,7 @@ export async function sealSecretKeys<V extends StoredValue>(
   return Promise.all(
     values.map(async (v) => {
       if (v.type !== 'HS_SECKEY') return v;
-      if (v.value !== SECRET_KEY_MARKER) return sealed(v, secretKeyBytes(v.format, v.value), v.format);
+      if (v.value !== SECRET_KEY_MARKER) return sealed(v, valueBytes(v.format, v.value), v.format);
       const kept = stored.find((s) => s.idx === v.idx && s.type === 'HS_SECKEY');
       if (!kept) {
         throw new IdentifierError(
@@ -99,7 +99,7 @@ export async function sealSecretKeys<V extends StoredValue>(
         );
       }
       if (isSecretHash(kept.value)) return { ...v, format: kept.format, value: kept.value, sealedSecret: kept.sealedSecret ?? null };
-      return sealed(v, secretKeyBytes(kept.format, kept.value), kept.format);
+      return sealed(v, valueBytes(kept.format, kept.value), kept.format);
     }),
   );
 }

@@ -5,6 +5,7 @@
  * a protocol error, never an exception of another kind.
  */
 import { createHash } from 'node:crypto';
+import { HandleResponseCode } from '../identifier.errors';
 
 export const ENVELOPE_SIZE = 20;
 export const HEADER_SIZE = 24;
@@ -28,25 +29,15 @@ export const OpCode = {
   RESPONSE_TO_CHALLENGE: 200,
 } as const;
 
+/** The protocol's response codes: those the REST API reports too, and the ones only the binary protocol uses. */
 export const ResponseCode = {
+  ...HandleResponseCode,
   RESERVED: 0,
-  SUCCESS: 1,
-  ERROR: 2,
   SERVER_TOO_BUSY: 3,
   PROTOCOL_ERROR: 4,
   OPERATION_NOT_SUPPORTED: 5,
-  RECURSION_COUNT_TOO_HIGH: 6,
-  HANDLE_NOT_FOUND: 100,
-  HANDLE_ALREADY_EXISTS: 101,
-  INVALID_HANDLE: 102,
-  VALUES_NOT_FOUND: 200,
-  VALUE_ALREADY_EXISTS: 201,
-  INVALID_VALUE: 202,
-  SERVER_NOT_RESPONSIBLE: 301,
   SERVICE_REFERRAL: 302,
-  INVALID_ADMIN: 400,
   INSUFFICIENT_PERMISSIONS: 401,
-  AUTHENTICATION_NEEDED: 402,
   AUTHENTICATION_FAILED: 403,
   INVALID_CREDENTIAL: 404,
 } as const;

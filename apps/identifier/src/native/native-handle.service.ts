@@ -9,6 +9,7 @@ import { IdentifiersRepository } from '../identifiers/identifiers.repository';
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { IdentifierQueriesService } from '../identifiers/identifier-queries.service';
 import { identityPrincipal, identitySubject } from '../identities/handle-identity.authenticator';
+import { valueBytes } from '../identities/handle-identity';
 import { PublicAnswerEncoding, ResolutionService } from '../resolution/resolution.service';
 import {
   Envelope,
@@ -190,7 +191,7 @@ export class NativeHandleProtocol {
       if (authType === 'HS_SECKEY' && stored.sealedSecret) {
         ok = await secretKeySigned(this.admin.secretBox.open(stored.sealedSecret), data, answer.signedResponse);
       } else if (authType === 'HS_PUBKEY' && typeof stored.value === 'string') {
-        const key = handlePublicKey(Buffer.from(stored.value, stored.format === 'hex' ? 'hex' : 'base64'));
+        const key = handlePublicKey(valueBytes(stored.format, stored.value));
         ok = key !== undefined && publicKeySigned(key, data, answer.signedResponse);
       }
     }

@@ -104,8 +104,11 @@ function notFound(handle: string): IdentifierError {
 /** Resolution of identifiers and prefix records this node hosts, within what the caller may read. */
 @Injectable()
 export class ResolutionService {
-  /** Serialised anonymous answers (null: nothing public), living exactly as long as the cached record they were made from. */
-  private readonly publicAnswers = new WeakMap<CachedRecord, Buffer | null>();
+  /** Serialised anonymous REST answers (null: nothing public), living exactly as long as the cached record they were made from. */
+  private readonly restAnswers: PublicAnswerEncoding = {
+    answers: new WeakMap<CachedRecord, Buffer | null>(),
+    encode: (answer) => Buffer.from(JSON.stringify(handleAnswer(answer))),
+  };
 
   constructor(
     private readonly identifiers: IdentifiersRepository,
@@ -123,29 +126,11 @@ export class ResolutionService {
    * must answer (not cached here, not hosted here, not found, not public, or not a handle).
    */
   cachedPublicAnswer(input: string): Buffer | undefined {
-    const parsed = parseHandle(input);
-    if (isHandleSyntaxError(parsed)) return undefined; // prefix records (0.NA/…) land here too
-    if (!this.prefixes.peekHosted(parsed.prefix)?.row) return undefined;
-    const record = this.cache.peek(parsed.key);
-    if (!record?.found) return undefined;
-    let body = this.publicAnswers.get(record);
-    if (body === undefined) {
-      try {
-        const answer = this.visible(record.handle, record.values, record.owner, undefined, NO_FILTERS, 'memory');
-        body = Buffer.from(JSON.stringify(handleAnswer(answer)));
-      } catch {
-        body = null;
-      }
-      this.publicAnswers.set(record, body);
-    }
-    // Nothing public: the full path answers, exactly as for a missing handle (which is not found here either).
-    if (body === null) return undefined;
-    this.stats.count(parsed.prefix);
-    return body;
+    return this.cachedPublicAnswerAs(input, this.restAnswers);
   }
 
   /**
-   * cachedPublicAnswer in another wire format (the gRPC fast path's): the same anonymous,
+   * cachedPublicAnswer in any wire format (the gRPC and native fast paths'): the same anonymous,
    * unfiltered answer for a record this instance holds in memory, as `encoding` encodes it —
    * once per cached record, kept in `encoding.answers` no longer than the record — or undefined
    * when the full path must answer.
@@ -165,6 +150,7 @@ export class ResolutionService {
       }
       encoding.answers.set(record, bytes);
     }
+    // Nothing public: the full path answers, exactly as for a missing handle (which is not found here either).
     if (bytes === null) return undefined;
     this.stats.count(parsed.prefix);
     return bytes;
