@@ -374,7 +374,7 @@ async function main(): Promise<void> {
       `native UDP cached / REST cached: ${udpToRest[0].toFixed(2)} (1,000 stored), ${udpToRest[1].toFixed(2)} (${LARGE.toLocaleString('en')} stored); target ≥ 1.0: ${verdict(Math.min(...udpToRest) >= 1)}`,
     );
     console.log(
-      `targets: cached REST ≥ ½ baseline (${((cached / results.baseline.rps) * 100).toFixed(0)}%): ${verdict(cached >= results.baseline.rps / 2)}; ≥ 15,000/s: ${verdict(cached >= 15_000)}; p99 < 10 ms: ${verdict(worstP99 < 10)}; uncached ≥ 5,000/s: ${verdict(Math.min(results.restUncached1k.rps, results.restUncached1m.rps) >= 5_000)}; batch ≥ 20,000/s: ${verdict(Math.max(batchSequential, batchConcurrent) >= 20_000)}`,
+      `targets: cached REST ≥ ½ baseline (${((cached / results.baseline.rps) * 100).toFixed(0)}%): ${verdict(cached >= results.baseline.rps / 2)}; ≥ 15,000/s: ${verdict(cached >= 15_000)}; p99 < 10 ms: ${verdict(worstP99 < 10)}; uncached ≥ 5,000/s at ${LARGE.toLocaleString('en')} stored: ${verdict(results.restUncached1m.rps >= 5_000)}; batch ≥ 20,000/s from 1 client: ${verdict(batchSequential >= 20_000)}`,
     );
   } finally {
     for (const child of children.reverse()) {

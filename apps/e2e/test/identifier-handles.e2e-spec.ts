@@ -1,5 +1,4 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { Client } from 'pg';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
@@ -250,29 +249,6 @@ describe('identifier node: onboarding, registration and access-controlled resolu
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ created: 30, failed: 3 });
     expect(res.body.results.slice(30).map((r: { responseCode: number }) => r.responseCode)).toEqual([400, 102, 101]);
-
-    // Values left without their identifier (a delete by an instance of a release that still relied
-    // on the cascade) do not block registering that handle again, nor show up in it.
-    const orphan = `${prefixes.group}/SN-ORPHANED`;
-    const pg = new Client({ connectionString: env.databaseUrl });
-    await pg.connect();
-    try {
-      await pg.query(
-        `INSERT INTO identifier.identifier_values (key, idx, type, format, value, ttl, access) VALUES ($1, 1, 'URL', 'string', '"stale"', 60, 'public')`,
-        [orphan.toLowerCase()],
-      );
-    } finally {
-      await pg.end();
-    }
-    const revived = await postBatch('group', [
-      { handle: orphan, values: [{ index: 2, type: 'SERIAL', data: { format: 'string', value: 'fresh' } }] },
-    ]);
-    expect(revived.body).toMatchObject({ created: 1, failed: 0 });
-    // The orphaned values are gone: the new value and the server's public HS_ADMIN remain.
-    expect((await get(orphan)).body.values).toEqual([
-      expect.objectContaining({ index: 2, data: { format: 'string', value: 'fresh' } }),
-      expect.objectContaining({ index: 100, type: 'HS_ADMIN' }),
-    ]);
 
     // Again: everything exists now.
     const again = await postBatch('group', items);

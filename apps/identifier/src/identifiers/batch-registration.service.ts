@@ -107,8 +107,9 @@ export class BatchRegistrationService {
       }
     }
 
-    const outcome = await this.idempotency.run(actor.tenant.id, idempotencyKey, requestHash('BATCH', items), async (manager) => {
-      const inserted = await this.identifiers.insertMany(
+    const hash = idempotencyKey ? requestHash('BATCH', items) : '';
+    const outcome = await this.idempotency.run(actor.tenant.id, idempotencyKey, hash, async (manager) => {
+      const insertion = this.identifiers.insertMany(
         manager,
         accepted.map((a) => ({
           key: a.handle.key,
@@ -119,18 +120,11 @@ export class BatchRegistrationService {
           templateVersion: a.template?.version ?? null,
         })),
       );
-      const created = accepted.filter((a) => inserted.has(a.handle.key));
-      await this.identifiers.clearValues(
-        manager,
-        created.map((a) => a.handle.key),
-      );
-      await this.identifiers.insertValues(
-        manager,
-        created.flatMap((a) => a.values.map((v) => ({ ...v, key: a.handle.key }))),
-      );
-      await this.outbox.identifiersRegistered(
-        manager,
-        created.map((a) => ({
+      // The values' and events' rows are made while PostgreSQL inserts the identifiers (all of them, usually, are new).
+      await new Promise(setImmediate);
+      const rowsOf = (of: typeof accepted) => ({
+        values: of.flatMap((a) => a.values.map((v) => ({ ...v, key: a.handle.key }))),
+        events: of.map((a) => ({
           handle: a.handle.handle,
           key: a.handle.key,
           prefix: a.prefix.prefix,
@@ -138,7 +132,12 @@ export class BatchRegistrationService {
           version: 1,
           change: 'registered' as const,
         })),
-      );
+      });
+      let rows = rowsOf(accepted);
+      const inserted = await insertion;
+      if (inserted.size < accepted.length) rows = rowsOf(accepted.filter((a) => inserted.has(a.handle.key)));
+      await this.identifiers.insertValues(manager, rows.values);
+      await this.outbox.identifiersRegistered(manager, rows.events);
       for (const a of accepted) {
         results[a.index] = inserted.has(a.handle.key)
           ? { handle: a.handle.handle, status: 'created', responseCode: HandleResponseCode.SUCCESS }

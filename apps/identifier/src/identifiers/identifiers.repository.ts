@@ -125,7 +125,18 @@ export class IdentifiersRepository {
   }
 
   async insert(manager: EntityManager, identifier: Omit<IdentifierEntity, 'createdAt' | 'updatedAt'>): Promise<void> {
+    await this.lockPrefixes(manager, [identifier.prefix]);
     await manager.getRepository(IdentifierEntity).insert(identifier);
+  }
+
+  /**
+   * Holds the prefixes' rows FOR KEY SHARE until the transaction ends, once per prefix: what the
+   * foreign key on identifiers.prefix checked per row (IdentifiersWithoutPrefixKey migration).
+   */
+  private async lockPrefixes(manager: EntityManager, prefixes: string[]): Promise<void> {
+    const wanted = [...new Set(prefixes)];
+    const rows: unknown[] = await manager.query('SELECT 1 FROM prefixes WHERE prefix = ANY($1::text[]) FOR KEY SHARE', [wanted]);
+    if (rows.length !== wanted.length) throw new Error(`an identifier's prefix is not hosted here (${wanted.join(', ')})`);
   }
 
   async bumpVersion(manager: EntityManager, key: string, version: number, template?: { kind: string; version: number }): Promise<void> {
@@ -158,29 +169,38 @@ export class IdentifiersRepository {
   }
 
   /**
-   * Many identifiers in one statement: the rows travel as one JSON parameter (no parameter
-   * limit, one parse), rows whose key exists already are skipped. Returns the keys inserted.
+   * Many identifiers in one statement: the columns travel as arrays (no parameter limit, no
+   * JSON to parse), rows whose key exists already are skipped. Returns the keys inserted.
    */
   async insertMany(
     manager: EntityManager,
     rows: { key: string; handle: string; prefix: string; tenantId: string; templateKind: string | null; templateVersion: number | null }[],
   ): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
-    const result: { key: string }[] = await manager.query(
-      `INSERT INTO identifiers (key, handle, prefix, tenant_id, template_kind, template_version)
-       SELECT r.key, r.handle, r.prefix, r."tenantId", r."templateKind", r."templateVersion"
-         FROM json_to_recordset($1::json) AS r(key text, handle text, prefix text, "tenantId" uuid, "templateKind" text, "templateVersion" integer)
-       ON CONFLICT (key) DO NOTHING RETURNING key`,
-      [JSON.stringify(rows)],
-    );
+    // Sent together: the insert does not wait for the lock's round trip (a missing prefix rolls both back).
+    const [result] = await Promise.all([
+      manager.query<{ key: string }[]>(
+        `INSERT INTO identifiers (key, handle, prefix, tenant_id, template_kind, template_version)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::int[])
+         ON CONFLICT (key) DO NOTHING RETURNING key`,
+        [
+          rows.map((r) => r.key),
+          rows.map((r) => r.handle),
+          rows.map((r) => r.prefix),
+          rows.map((r) => r.tenantId),
+          rows.map((r) => r.templateKind),
+          rows.map((r) => r.templateVersion),
+        ],
+      ),
+      this.lockPrefixes(
+        manager,
+        rows.map((r) => r.prefix),
+      ),
+    ]);
     return new Set(result.map((r) => r.key));
   }
 
-  /**
-   * Removes any values stored under these keys. Before values of newly registered identifiers
-   * go in: a row left by a delete that ran without the old cascade (an instance of the previous
-   * release during a rolling update) must not block the new ones.
-   */
+  /** Removes every value stored under these keys (replacing or deleting an identifier's values). */
   async clearValues(manager: EntityManager, keys: string[]): Promise<void> {
     if (keys.length > 0) await manager.query('DELETE FROM identifier_values WHERE key = ANY($1::text[])', [keys]);
   }

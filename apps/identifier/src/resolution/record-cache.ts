@@ -76,7 +76,9 @@ export class RecordCache {
   async invalidate(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     keys.forEach((k) => this.memory.delete(k));
-    for (let i = 0; i < keys.length; i += 1000) await this.redis.del(keys.slice(i, i + 1000).map(redisKey));
+    const chunks: Promise<unknown>[] = [];
+    for (let i = 0; i < keys.length; i += 1000) chunks.push(this.redis.del(keys.slice(i, i + 1000).map(redisKey)));
+    await Promise.all(chunks);
   }
 
   /**

@@ -88,16 +88,16 @@ export async function replayOutbox(
     const params = [window.since.toISOString(), window.until?.toISOString() ?? null];
     const inWindow = 'created_at >= $1::timestamptz AND ($2::timestamptz IS NULL OR created_at < $2::timestamptz)';
     const [summary] = await manager.query<{ pending: number; oldest: Date | null }[]>(
-      `SELECT count(*) FILTER (WHERE published_at IS NULL AND ${inWindow})::int AS pending, min(created_at) AS oldest FROM "${schema}".outbox`,
+      `SELECT coalesce(sum(events) FILTER (WHERE published_at IS NULL AND ${inWindow}), 0)::int AS pending, min(created_at) AS oldest FROM "${schema}".outbox`,
       params,
     );
     const byTopic = await manager.query<{ topic: string; events: number }[]>(
       options.dryRun
-        ? `SELECT topic, count(*)::int AS events FROM "${schema}".outbox
+        ? `SELECT topic, sum(events)::int AS events FROM "${schema}".outbox
            WHERE published_at IS NOT NULL AND ${inWindow} GROUP BY topic ORDER BY topic`
         : `WITH replayed AS (
-             UPDATE "${schema}".outbox SET published_at = NULL WHERE published_at IS NOT NULL AND ${inWindow} RETURNING topic)
-           SELECT topic, count(*)::int AS events FROM replayed GROUP BY topic ORDER BY topic`,
+             UPDATE "${schema}".outbox SET published_at = NULL WHERE published_at IS NOT NULL AND ${inWindow} RETURNING topic, events)
+           SELECT topic, sum(events)::int AS events FROM replayed GROUP BY topic ORDER BY topic`,
       params,
     );
     return {

@@ -1,6 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Producer } from 'kafkajs';
-import { copyRows } from '@iip/platform-database';
 import { currentRequestId } from '@iip/platform-observability';
 import { EventEnvelope } from './envelope';
 import { TopicProvisioner } from './kafka-client';
@@ -25,6 +24,43 @@ export function messagingTablesSql(schema: string): string[] {
        applied_at timestamptz NOT NULL DEFAULT now(),
        PRIMARY KEY (consumer_group, event_id)
      )`,
+    ...bulkOutboxSql(schema),
+  ];
+}
+
+/**
+ * DDL for bulk outbox rows: one row carries the envelopes of a bulk write (`envelopes`, a JSON
+ * array, lz4-compressed; `events` counts them) instead of a row per event. Idempotent, so a
+ * service's later migration applies it to an outbox made before it and messagingTablesSql
+ * includes it for a new one.
+ */
+export function bulkOutboxSql(schema: string): string[] {
+  return [
+    `ALTER TABLE "${schema}".outbox ALTER COLUMN envelope DROP NOT NULL`,
+    `ALTER TABLE "${schema}".outbox ADD COLUMN IF NOT EXISTS envelopes json COMPRESSION lz4`,
+    `ALTER TABLE "${schema}".outbox ADD COLUMN IF NOT EXISTS events integer NOT NULL DEFAULT 1`,
+    `ALTER TABLE "${schema}".outbox DROP CONSTRAINT IF EXISTS outbox_one_kind`,
+    `ALTER TABLE "${schema}".outbox ADD CONSTRAINT outbox_one_kind CHECK (
+       (envelope IS NOT NULL AND envelopes IS NULL AND events = 1) OR (envelope IS NULL AND envelopes IS NOT NULL AND events >= 1))`,
+  ];
+}
+
+/**
+ * Undoes bulkOutboxSql: each bulk row becomes one row per event again (the first keeps the
+ * bulk row's place, the others follow after the rows there are), so a previous release's
+ * relay can read them.
+ */
+export function bulkOutboxDownSql(schema: string): string[] {
+  return [
+    `INSERT INTO "${schema}".outbox (event_id, topic, message_key, envelope, headers, created_at, published_at)
+     SELECT (e->>'id')::uuid, o.topic, e->>'subject', e::jsonb, o.headers, o.created_at, o.published_at
+       FROM "${schema}".outbox o, json_array_elements(o.envelopes) WITH ORDINALITY AS x(e, n)
+      WHERE o.envelopes IS NOT NULL AND x.n > 1
+      ORDER BY o.seq, x.n`,
+    `UPDATE "${schema}".outbox SET envelope = envelopes->0, envelopes = NULL, events = 1 WHERE envelopes IS NOT NULL`,
+    `ALTER TABLE "${schema}".outbox DROP CONSTRAINT outbox_one_kind`,
+    `ALTER TABLE "${schema}".outbox DROP COLUMN envelopes, DROP COLUMN events`,
+    `ALTER TABLE "${schema}".outbox ALTER COLUMN envelope SET NOT NULL`,
   ];
 }
 
@@ -43,12 +79,16 @@ async function tryOutboxLock(manager: EntityManager, schema: string): Promise<bo
   return locked;
 }
 
-/** From this many events on, one append streams them with COPY. */
-const COPY_FROM_EVENTS = 50;
+/** From this many events on, one append is written as one bulk row (its envelopes in one JSON array). */
+const BULK_FROM_EVENTS = 50;
+
+/** Messages per Kafka produce request when a pass publishes more (a bulk row holds thousands). */
+const MESSAGES_PER_SEND = 1_000;
 
 /**
  * Appends events to the outbox inside the caller's transaction, so a state change and the
- * event announcing it commit (or roll back) together.
+ * event announcing it commit (or roll back) together. A bulk write's events (thousands) go
+ * into one row: the relay publishes them as separate messages, in their order.
  */
 export class OutboxWriter {
   constructor(
@@ -63,13 +103,10 @@ export class OutboxWriter {
     }
     const requestId = currentRequestId();
     const headers = JSON.stringify(requestId ? { 'x-request-id': requestId } : {});
-    if (events.length >= COPY_FROM_EVENTS) {
-      // A bulk write's events (thousands) stream in with COPY; seq follows their order.
-      await copyRows(
-        manager,
-        'outbox',
-        ['event_id', 'topic', 'message_key', 'envelope', 'headers'],
-        events.map((e) => [e.id, this.topicPrefix + topic, e.subject, { json: e }, headers]),
+    if (events.length >= BULK_FROM_EVENTS) {
+      await manager.query(
+        'INSERT INTO outbox (event_id, topic, message_key, envelopes, events, headers) VALUES ($1, $2, $3, $4::json, $5, $6::jsonb)',
+        [events[0].id, this.topicPrefix + topic, events[0].subject, JSON.stringify(events), events.length, headers],
       );
     } else {
       const params: unknown[] = [];
@@ -155,38 +192,56 @@ export class OutboxRelay {
         await runner.rollbackTransaction();
         return 0;
       }
+      // Only the rows that start before batchSize messages are read; PostgreSQL expands a bulk
+      // row's envelopes into one text each, so they are neither parsed nor serialised here.
       const rows = (await runner.query(
-        'SELECT seq, topic, message_key, envelope, headers FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
+        `SELECT o.seq, o.topic, o.headers,
+                coalesce(e.value, o.envelope::json)::text AS value,
+                CASE WHEN o.envelopes IS NULL THEN o.message_key ELSE e.value->>'subject' END AS key,
+                coalesce(e.value, o.envelope::json)->>'type' AS type,
+                coalesce(e.value, o.envelope::json)->>'id' AS id
+           FROM outbox o
+           JOIN (SELECT seq, sum(events) OVER (ORDER BY seq) - events AS before
+                   FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1) w ON w.seq = o.seq
+           LEFT JOIN LATERAL json_array_elements(o.envelopes) WITH ORDINALITY AS e(value, n) ON true
+          WHERE w.before < $1
+          ORDER BY o.seq, e.n`,
         [batchSize],
-      )) as { seq: string; topic: string; message_key: string; envelope: EventEnvelope; headers: Record<string, string> }[];
+      )) as { seq: string; topic: string; headers: Record<string, string>; value: string; key: string; type: string; id: string }[];
       if (rows.length === 0) {
         await runner.rollbackTransaction();
         return 0;
       }
+      // Whole rows in seq order, about batchSize messages (a bulk row is never split).
       const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+      const seqs = new Set<string>();
       for (const row of rows) {
-        const list = byTopic.get(row.topic) ?? [];
+        let list = byTopic.get(row.topic);
+        if (!list) byTopic.set(row.topic, (list = []));
         list.push({
-          key: row.message_key,
-          value: JSON.stringify(row.envelope),
-          headers: { ...row.headers, 'content-type': 'application/json', 'event-type': row.envelope.type, 'event-id': row.envelope.id },
+          key: row.key,
+          value: row.value,
+          headers: { ...row.headers, 'content-type': 'application/json', 'event-type': row.type, 'event-id': row.id },
         });
-        byTopic.set(row.topic, list);
+        seqs.add(row.seq);
       }
+      const messages = rows.length;
       // First, so that on a fresh broker the relay waits for it to be ready before connecting.
       await this.topics.ensure([...byTopic.keys()], this.stopping.signal);
       if (!this.producerConnected) {
         await this.producer.connect();
         this.producerConnected = true;
       }
-      await this.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
-      await runner.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
+      // In order; a pass that fails part-way sends it all again next time (consumers apply each event id once).
+      for (const [topic, list] of byTopic) {
+        for (let from = 0; from < list.length; from += MESSAGES_PER_SEND) {
+          await this.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: list.slice(from, from + MESSAGES_PER_SEND) }] });
+        }
+      }
+      await runner.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [[...seqs]]);
       await runner.commitTransaction();
-      for (const [topic, messages] of byTopic) this.options.onPublished?.(topic, messages.length);
-      return rows.length;
+      for (const [topic, list] of byTopic) this.options.onPublished?.(topic, list.length);
+      return messages;
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw err;
