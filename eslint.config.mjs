@@ -29,9 +29,26 @@ const TEST_FILES = ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.t
 
 const nodeGlobals = Object.fromEntries(
   [
-    'process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'AbortController', 'AbortSignal', 'TextEncoder', 'TextDecoder',
-    'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask',
-    'structuredClone', 'fetch', 'performance', 'globalThis',
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'URLSearchParams',
+    'AbortController',
+    'AbortSignal',
+    'TextEncoder',
+    'TextDecoder',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'clearImmediate',
+    'queueMicrotask',
+    'structuredClone',
+    'fetch',
+    'performance',
+    'globalThis',
   ].map((name) => [name, 'readonly']),
 );
 const commonJsGlobals = { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly', __filename: 'readonly' };
@@ -69,7 +86,10 @@ export default defineConfig(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [RELATIVE_INTO_PROJECT, DEEP_ALIAS] }],
       '@nx/enforce-module-boundaries': [
         'error',
@@ -77,7 +97,7 @@ export default defineConfig(
           enforceBuildableLibDependency: false,
           // The only app entry points anyone may import: each service's test support, for the
           // cross-service e2e project (tagged type:e2e, constrained below).
-          allow: ['@iip/tenancy-testing', '@iip/identifier-testing'],
+          allow: ['@iip/tenancy-testing', '@iip/identifier-testing', '@iip/device-registry-testing'],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:platform', 'type:contracts', 'type:util'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:platform', 'type:contracts', 'type:util'] },
@@ -86,9 +106,13 @@ export default defineConfig(
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
             // Cross-service e2e specs start several services as a partner would meet them.
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:app', 'type:platform', 'type:contracts', 'type:util'] },
-            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:tenancy', 'scope:identifier', 'scope:shared'] },
+            {
+              sourceTag: 'scope:e2e',
+              onlyDependOnLibsWithTags: ['scope:tenancy', 'scope:identifier', 'scope:device-registry', 'scope:shared'],
+            },
             { sourceTag: 'scope:tenancy', onlyDependOnLibsWithTags: ['scope:tenancy', 'scope:shared'] },
             { sourceTag: 'scope:identifier', onlyDependOnLibsWithTags: ['scope:identifier', 'scope:shared'] },
+            { sourceTag: 'scope:device-registry', onlyDependOnLibsWithTags: ['scope:device-registry', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],
         },
@@ -102,11 +126,7 @@ export default defineConfig(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          patterns: [
-            RELATIVE_INTO_PROJECT,
-            DEEP_ALIAS,
-            { regex: '(^|/)apps/', message: 'Libraries must not import from apps.' },
-          ],
+          patterns: [RELATIVE_INTO_PROJECT, DEEP_ALIAS, { regex: '(^|/)apps/', message: 'Libraries must not import from apps.' }],
         },
       ],
     },

@@ -32,7 +32,9 @@ if (process.env.OPERATOR_CLIENT_ID && process.env.OPERATOR_CLIENT_SECRET) {
 } else {
   if (!existsSync(credentialsFile)) {
     mkdirSync(dirname(credentialsFile), { recursive: true });
-    writeFileSync(credentialsFile, JSON.stringify({ clientId: 'local-operator', secret: randomBytes(32).toString('base64url') }), { mode: 0o600 });
+    writeFileSync(credentialsFile, JSON.stringify({ clientId: 'local-operator', secret: randomBytes(32).toString('base64url') }), {
+      mode: 0o600,
+    });
   }
   chmodSync(credentialsFile, 0o600);
   operator = JSON.parse(readFileSync(credentialsFile, 'utf8'));
@@ -94,7 +96,7 @@ for (const service of SERVICES) {
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop();
-      for (const line of lines) process.stdout.write(`${service.name.padEnd(10)}| ${line}\n`);
+      for (const line of lines) process.stdout.write(`${service.name.padEnd(15)}| ${line}\n`);
     });
   }
   child.on('exit', (code) => {
@@ -132,7 +134,9 @@ for (const service of SERVICES) {
 const tenancy = `http://127.0.0.1:${httpPort(SERVICES[0])}`;
 const lines = ['', 'IIP is up.', ''];
 for (const s of SERVICES) {
-  lines.push(`  ${s.name.padEnd(10)} REST http://127.0.0.1:${httpPort(s)}  (OpenAPI: /docs)   gRPC 127.0.0.1:${grpcPort(s)}   health: /health/ready   metrics: /metrics`);
+  lines.push(
+    `  ${s.name.padEnd(15)} REST http://127.0.0.1:${httpPort(s)}  (OpenAPI: /docs)   gRPC 127.0.0.1:${grpcPort(s)}   health: /health/ready   metrics: /metrics`,
+  );
 }
 lines.push(
   '',

@@ -18,4 +18,13 @@ export const SERVICES = [
     main: 'dist/apps/identifier/src/main.js',
     migrate: 'dist/apps/identifier/src/migrate.js',
   },
+  {
+    name: 'device-registry',
+    httpPortVar: 'DEVICE_REGISTRY_HTTP_PORT',
+    httpPort: 3300,
+    grpcPortVar: 'DEVICE_REGISTRY_GRPC_PORT',
+    grpcPort: 50300,
+    main: 'dist/apps/device-registry/src/main.js',
+    migrate: 'dist/apps/device-registry/src/migrate.js',
+  },
 ];

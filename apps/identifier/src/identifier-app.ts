@@ -18,6 +18,7 @@ import { ResolutionService } from './resolution/resolution.service';
 import { TemplateEntity } from './templates/template.entity';
 import { NativeHandleProtocol } from './native/native-handle.service';
 import { NativeHandleServer } from './native/native-handle.server';
+import { DeviceIdentifiersService } from './devices/device-identifiers.service';
 import { NativeChallenges } from './native/native-auth';
 import { IdentifiersRepository } from './identifiers/identifiers.repository';
 import { IdentifiersService } from './identifiers/identifiers.service';
@@ -115,7 +116,10 @@ export async function startIdentifier(config: IdentifierConfig, options: { logge
           version: '1',
         },
       },
-      () => app.get(PrefixesService).ensureNodePrefix(),
+      async () => {
+        await app.get(PrefixesService).ensureNodePrefix();
+        await app.get(DeviceIdentifiersService).ensureTemplate();
+      },
     );
     const redis = app.get<Redis>(IDENTIFIER_REDIS);
     const native = new NativeHandleServer(

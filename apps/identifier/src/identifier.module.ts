@@ -29,6 +29,8 @@ import { DelegationsController } from './prefixes/delegations.controller';
 import { DelegationsRepository } from './prefixes/delegations.repository';
 import { DelegationsService } from './prefixes/delegations.service';
 import { BasicAuthenticator } from '@iip/platform-auth';
+import { DeviceIdentifiersConsumer } from './devices/device-identifiers.consumer';
+import { DeviceIdentifiersService } from './devices/device-identifiers.service';
 import { HandleSessionsController } from './identities/handle-sessions.controller';
 import { HandleIdentityAuthenticator } from './identities/handle-identity.authenticator';
 
@@ -60,7 +62,7 @@ export class PrefixesModule {}
 @Module({
   controllers: [TemplatesController],
   providers: [TemplatesRepository, TemplatesService],
-  exports: [TemplatesService],
+  exports: [TemplatesService, TemplatesRepository],
 })
 export class TemplatesModule {}
 
@@ -89,6 +91,8 @@ export class TemplatesModule {}
     ChangeWatchService,
     HandleApiErrorFilter,
     HandleIdentityAuthenticator,
+    DeviceIdentifiersService,
+    DeviceIdentifiersConsumer,
     // Found by the global AuthGuard for routes marked @AcceptsBasicAuth() (Handle clients' handle identities).
     { provide: BasicAuthenticator, useExisting: HandleIdentityAuthenticator },
   ],

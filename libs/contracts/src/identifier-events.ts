@@ -15,6 +15,8 @@ export interface IdentifierChangedData {
   tenantId: string;
   version: number;
   change: 'registered' | 'updated' | 'deleted';
+  /** Set when another service's event caused the write (a device's identifier: its DeviceRegistered). */
+  origin?: { source: string; id: string };
 }
 
 export const IdentifierEventTypes = {

@@ -15,9 +15,11 @@ export function protoRoot(): string {
 export const ProtoFiles = {
   tenancy: 'iip/tenancy/v1/tenancy.proto',
   identifier: 'iip/identifier/v1/identifier.proto',
+  deviceRegistry: 'iip/device_registry/v1/device_registry.proto',
 } as const;
 
 export const ProtoPackages = {
   tenancy: 'iip.tenancy.v1',
   identifier: 'iip.identifier.v1',
+  deviceRegistry: 'iip.device_registry.v1',
 } as const;

@@ -5,6 +5,9 @@ export const Topics = {
   tenancyClient: 'iip.tenancy.client.v1',
   identifierIdentifier: 'iip.identifier.identifier.v1',
   identifierPrefix: 'iip.identifier.prefix.v1',
+  deviceRegistryDevice: 'iip.device-registry.device.v1',
+  /** Credential issue and revocation: every registry instance drops its cached verdicts on it. */
+  deviceRegistryCredential: 'iip.device-registry.credential.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -13,4 +16,5 @@ export type TopicName = (typeof Topics)[keyof typeof Topics];
 export const EventSources = {
   tenancy: 'iip.tenancy',
   identifier: 'iip.identifier',
+  deviceRegistry: 'iip.device-registry',
 } as const;

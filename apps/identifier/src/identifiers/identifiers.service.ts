@@ -37,6 +37,8 @@ export interface WriteOptions {
   overwrite: boolean;
   /** true: only replace; an identifier that does not exist is not created (gRPC Update). */
   mustExist?: boolean;
+  /** Another service's event this write carries out; its change event names it. */
+  origin?: { source: string; id: string };
 }
 
 /** A PUT of single values (Handle API `?index=`): the rest of the record stays as it is. */
@@ -298,6 +300,7 @@ export class IdentifiersService {
         tenantId: existing.tenantId,
         version,
         change: 'updated',
+        ...(options.origin ? { origin: options.origin } : {}),
       });
       return { created: false, version };
     }
@@ -327,6 +330,7 @@ export class IdentifiersService {
       tenantId,
       version: 1,
       change: 'registered',
+      ...(options.origin ? { origin: options.origin } : {}),
     });
     return { created: true, version: 1 };
   }

@@ -89,6 +89,11 @@ export class PrefixesService {
     await this.outbox.prefixAllocated(manager, { prefix, tenantId: tenant.id, allocation: 'auto' });
   }
 
+  /** The enterprise prefix allocated to a tenant on onboarding, if this node has allocated it yet. */
+  async enterprisePrefixOf(tenantId: string, manager?: EntityManager): Promise<PrefixEntity | undefined> {
+    return (await this.prefixes.findAutoForTenant(tenantId, manager)) ?? undefined;
+  }
+
   /** The platform operator allocates a further prefix to a tenant this node knows. */
   async allocateManually(actor: Principal, requested: string, tenantId: string): Promise<PrefixEntity> {
     if (actor.tenant.kind !== 'platform') {

@@ -1,3 +1,4 @@
+import { ifMatchVersion } from '@iip/platform-http';
 import { Body, Controller, Delete, Get, Headers, Param, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { schemaPipe } from '@iip/platform-errors';
@@ -65,16 +66,14 @@ export class DeleteQueryDto {
 
 /** The If-Match header carries the version read: `"3"` or `3`. */
 function versionFrom(ifMatch: string | undefined): number | undefined {
-  if (ifMatch === undefined) return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,10})"?\s*$/.exec(ifMatch);
-  const version = m ? Number(m[1]) : NaN;
-  if (!(version >= 1 && version <= INT32_MAX)) {
-    throw new IdentifierError(
-      IdentifierErrorCode.INVALID_VALUE,
-      `If-Match must carry the identifier version, e.g. "3": an integer from 1 to ${INT32_MAX}`,
-    );
-  }
-  return version;
+  return ifMatchVersion(
+    ifMatch,
+    () =>
+      new IdentifierError(
+        IdentifierErrorCode.INVALID_VALUE,
+        `If-Match must carry the identifier version, e.g. "3": an integer from 1 to ${INT32_MAX}`,
+      ),
+  );
 }
 
 /**

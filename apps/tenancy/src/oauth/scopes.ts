@@ -11,6 +11,10 @@ export const Scopes = {
   IdentifiersWrite: 'identifiers:write',
   IdentifiersRead: 'identifiers:read',
   PrefixesWrite: 'prefixes:write',
+  // Defined by the device registry.
+  DevicesRead: 'devices:read',
+  DevicesWrite: 'devices:write',
+  ModelsWrite: 'models:write',
 } as const;
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scopes);

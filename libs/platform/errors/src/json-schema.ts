@@ -36,24 +36,33 @@ export function schemaPipe<T>(schema: RequestSchema<T>): PipeTransform<unknown, 
 }
 
 export function fieldErrorsOf(errors: ErrorObject[], parent = ''): FieldError[] {
-  return errors.map((e) => {
-    const path = [
-      parent,
-      ...e.instancePath
-        .split('/')
-        .slice(1)
-        .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')),
-    ]
-      .filter(Boolean)
-      .join('.');
-    if (e.keyword === 'additionalProperties') {
-      const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      return { field: path ? `${path}.${extra}` : extra, message: 'is not a known field' };
-    }
-    if (e.keyword === 'required') {
-      const missing = (e.params as { missingProperty: string }).missingProperty;
-      return { field: path ? `${path}.${missing}` : missing, message: 'is required' };
-    }
-    return { field: path || '(body)', message: e.message ?? 'is not valid' };
-  });
+  // A bad key of a map (propertyNames) is reported once, at the key, by its inner error.
+  return errors
+    .filter((e) => e.keyword !== 'propertyNames')
+    .map((e) => {
+      const path = [
+        parent,
+        ...e.instancePath
+          .split('/')
+          .slice(1)
+          .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')),
+      ]
+        .filter(Boolean)
+        .join('.');
+      if (e.propertyName !== undefined) {
+        return {
+          field: path ? `${path}.${e.propertyName}` : e.propertyName,
+          message: `is not an allowed name (${e.message ?? 'invalid'})`,
+        };
+      }
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        return { field: path ? `${path}.${extra}` : extra, message: 'is not a known field' };
+      }
+      if (e.keyword === 'required') {
+        const missing = (e.params as { missingProperty: string }).missingProperty;
+        return { field: path ? `${path}.${missing}` : missing, message: 'is required' };
+      }
+      return { field: path || '(body)', message: e.message ?? 'is not valid' };
+    });
 }

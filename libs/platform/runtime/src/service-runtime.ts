@@ -9,6 +9,8 @@ import { createServiceDataSource, ensureDatabase, migrate } from '@iip/platform-
 import { grpcServerOptions, resolveGrpcPort } from '@iip/platform-grpc';
 import { HttpSetupOptions, setupHttp } from '@iip/platform-http';
 import {
+  IdempotentConsumer,
+  IdempotentConsumerOptions,
   KafkaReadiness,
   OutboxRelay,
   OutboxWriter,
@@ -17,6 +19,7 @@ import {
   createIdempotentProducer,
   createKafka,
   kafkaHealth,
+  startWithRetry,
 } from '@iip/platform-kafka';
 import { AppLogger, HealthRegistry, Metrics, NestPinoLogger, createLogger } from '@iip/platform-observability';
 import { Redis, createRedis, redisHealth } from '@iip/platform-redis';
@@ -146,6 +149,50 @@ export class ServiceRuntime {
     const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
     this.httpUrl = `http://${shownHost}:${address.port}`;
     this.grpcUrl = `${shownHost}:${grpcPort}`;
+  }
+
+  /**
+   * Starts an idempotent consumer of `topics` (full names are built here: KAFKA_TOPIC_PREFIX +
+   * topic) in the background, retrying while Kafka is away; each event is handled in a
+   * transaction of this service's database. Stop it with the returned function (a Nest
+   * adapter's onApplicationShutdown).
+   */
+  consume(options: { group: string; topics: string[]; handle: IdempotentConsumerOptions['handle']; what: string }): () => Promise<void> {
+    const { config } = this;
+    let consumer: IdempotentConsumer | undefined;
+    let stopped = false;
+    void startWithRetry(
+      async () => {
+        const started = new IdempotentConsumer(
+          this.kafka,
+          this.dataSource,
+          createIdempotentProducer(this.kafka),
+          this.topics,
+          this.logger,
+          {
+            groupId: config.KAFKA_TOPIC_PREFIX + options.group,
+            topics: options.topics.map((t) => config.KAFKA_TOPIC_PREFIX + t),
+            handle: options.handle,
+            onOutcome: (topic, outcome) => this.metrics.kafkaMessages.inc({ topic, outcome }),
+          },
+        );
+        try {
+          await started.start();
+        } catch (err) {
+          await started.stop().catch(() => undefined);
+          throw err;
+        }
+        consumer = started;
+        if (stopped) await started.stop();
+      },
+      () => stopped,
+      this.logger,
+      options.what,
+    );
+    return async () => {
+      stopped = true;
+      await consumer?.stop();
+    };
   }
 
   async close(): Promise<void> {

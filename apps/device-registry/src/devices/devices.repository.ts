@@ -1,0 +1,171 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { DeviceLifecycleState } from '@iip/contracts';
+import { TenantKind, TenantRef } from '@iip/platform-auth';
+import { DEVICE_REGISTRY_DATA_SOURCE } from '../tenants/tenants.repository';
+import { CountField, EquipmentProfile } from './dto/device.dto';
+
+export interface DeviceRow {
+  tenantId: string;
+  id: string;
+  tenantPath: string[];
+  tenantKind: TenantKind;
+  name: string;
+  manufacturer: string;
+  serial: string;
+  modelTenantId: string;
+  modelId: string;
+  modelVersion: number;
+  modelName: string;
+  status: DeviceLifecycleState;
+  handleSuffix: string;
+  handle: string | null;
+  tags: Record<string, string>;
+  gatewayId: string | null;
+  gatewayGatewayId?: string | null;
+  profile: EquipmentProfile;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = `d.tenant_id AS "tenantId", d.id, d.tenant_path AS "tenantPath", d.tenant_kind AS "tenantKind", d.name, d.manufacturer,
+  d.serial, d.model_tenant_id AS "modelTenantId", d.model_id AS "modelId", d.model_version AS "modelVersion", m.name AS "modelName",
+  d.status, d.handle_suffix AS "handleSuffix", d.handle, d.tags, d.gateway_id AS "gatewayId",
+  jsonb_strip_nulls(jsonb_build_object('category', d.category, 'commissionedOn', to_char(d.commissioned_on, 'YYYY-MM-DD'),
+    'ratedPowerKw', d.rated_power_kw::float8, 'efficiencyGrade', d.efficiency_grade, 'ncCapable', d.nc_capable,
+    'keyProcess', d.key_process, 'criticality', d.criticality)) AS profile,
+  d.version, d.created_at AS "createdAt", d.updated_at AS "updatedAt"`;
+const FROM = `devices d JOIN thing_models m ON m.tenant_id = d.model_tenant_id AND m.id = d.model_id`;
+
+/**
+ * Which devices a tenant manages: the platform all, a group or subsidiary its subtree's
+ * (its id is on their paths), a park or member only its own. `$1` is the actor's id.
+ */
+export function managedScope(actor: TenantRef): string {
+  if (actor.kind === 'platform') return 'true';
+  if (actor.kind === 'group' || actor.kind === 'subsidiary') return `d.tenant_path @> ARRAY[$1::uuid]`;
+  return `d.tenant_id = $1::uuid`;
+}
+
+/** Which devices a tenant may count: what it manages, and for a park its members' devices as well. */
+export function countedScope(actor: TenantRef): string {
+  return actor.kind === 'park' ? `d.tenant_path @> ARRAY[$1::uuid]` : managedScope(actor);
+}
+
+const COUNT_COLUMNS: Record<CountField, string> = {
+  status: 'd.status',
+  category: 'd.category',
+  model: 'd.model_id::text',
+  tenant: 'd.tenant_id::text',
+  efficiencyGrade: 'd.efficiency_grade::text',
+  criticality: 'd.criticality',
+};
+
+/** The only place that queries devices. */
+@Injectable()
+export class DevicesRepository {
+  constructor(@Inject(DEVICE_REGISTRY_DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  async insert(
+    manager: EntityManager,
+    d: Omit<DeviceRow, 'modelName' | 'version' | 'createdAt' | 'updatedAt' | 'handle'>,
+  ): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `INSERT INTO devices (tenant_id, id, tenant_path, tenant_kind, name, manufacturer, serial, model_tenant_id, model_id, model_version,
+         status, handle_suffix, tags, gateway_id, category, commissioned_on, rated_power_kw, efficiency_grade, nc_capable, key_process, criticality)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20, $21)
+       ON CONFLICT (tenant_id, manufacturer, serial) DO NOTHING RETURNING id`,
+      [
+        d.tenantId,
+        d.id,
+        d.tenantPath,
+        d.tenantKind,
+        d.name,
+        d.manufacturer,
+        d.serial,
+        d.modelTenantId,
+        d.modelId,
+        d.modelVersion,
+        d.status,
+        d.handleSuffix,
+        JSON.stringify(d.tags),
+        d.gatewayId,
+        ...profileParams(d.profile),
+      ],
+    );
+    return rows.length === 1;
+  }
+
+  async find(id: string, manager?: EntityManager, lock = false): Promise<DeviceRow | undefined> {
+    const rows = await (manager ?? this.dataSource).query<DeviceRow[]>(
+      `SELECT ${COLUMNS}, g.gateway_id AS "gatewayGatewayId" FROM ${FROM} LEFT JOIN devices g ON g.id = d.gateway_id
+        WHERE d.id = $1${lock ? ' FOR UPDATE OF d' : ''}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async listManaged(actor: TenantRef, tenantId: string | undefined, limit: number, after?: string): Promise<DeviceRow[]> {
+    return this.dataSource.query<DeviceRow[]>(
+      `SELECT ${COLUMNS} FROM ${FROM}
+        WHERE ${managedScope(actor)} AND ($2::uuid IS NULL OR d.tenant_id = $2) AND ($3::uuid IS NULL OR d.id > $3)
+        ORDER BY d.id LIMIT $4`,
+      [actor.id, tenantId ?? null, after ?? null, limit],
+    );
+  }
+
+  async count(actor: TenantRef, by: CountField, tenantId: string | undefined): Promise<{ value: string | null; count: number }[]> {
+    return this.dataSource.query(
+      `SELECT ${COUNT_COLUMNS[by]} AS value, count(*)::int AS count FROM devices d
+        WHERE ${countedScope(actor)} AND ($2::uuid IS NULL OR d.tenant_id = $2) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1000`,
+      [actor.id, tenantId ?? null],
+    );
+  }
+
+  async serialTaken(manager: EntityManager, tenantId: string, manufacturer: string, serial: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(`SELECT 1 FROM devices WHERE tenant_id = $1 AND manufacturer = $2 AND serial = $3`, [
+      tenantId,
+      manufacturer,
+      serial,
+    ]);
+    return rows.length > 0;
+  }
+
+  async countActive(manager: EntityManager, tenantId: string): Promise<number> {
+    const [{ n }] = await manager.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM devices WHERE tenant_id = $1 AND status <> 'decommissioned'`,
+      [tenantId],
+    );
+    return n;
+  }
+
+  async update(
+    manager: EntityManager,
+    d: Pick<DeviceRow, 'tenantId' | 'id' | 'name' | 'tags' | 'gatewayId' | 'profile' | 'status' | 'version'>,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE devices SET name = $3, tags = $4::jsonb, gateway_id = $5, category = $6, commissioned_on = $7, rated_power_kw = $8,
+         efficiency_grade = $9, nc_capable = $10, key_process = $11, criticality = $12, status = $13, version = $14, updated_at = now()
+       WHERE tenant_id = $1 AND id = $2`,
+      [d.tenantId, d.id, d.name, JSON.stringify(d.tags), d.gatewayId, ...profileParams(d.profile), d.status, d.version],
+    );
+  }
+
+  /** Stores the identifier identifier announced for the device. */
+  async setHandle(manager: EntityManager, id: string, handle: string): Promise<void> {
+    await manager.query(`UPDATE devices SET handle = $2 WHERE id = $1 AND handle IS DISTINCT FROM $2`, [id, handle]);
+  }
+}
+
+function profileParams(p: EquipmentProfile): unknown[] {
+  return [
+    p.category ?? null,
+    p.commissionedOn ?? null,
+    p.ratedPowerKw ?? null,
+    p.efficiencyGrade ?? null,
+    p.ncCapable ?? false,
+    p.keyProcess ?? false,
+    p.criticality ?? null,
+  ];
+}

@@ -1,0 +1,248 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { DeviceEventData, DeviceRegistryEventType, DeviceRegistryEventTypes, IdentifierChangedData, EventSources } from '@iip/contracts';
+import { Principal, canManage } from '@iip/platform-auth';
+import { isUniqueViolation } from '@iip/platform-database';
+import { Page, encodeCursor, readCursor } from '@iip/platform-http';
+import { DeviceRegistryError, DeviceRegistryErrorCode } from '../device-registry.errors';
+import { DeviceRegistryOutbox } from '../messaging/device-registry-outbox';
+import { ModelsService } from '../models/models.service';
+import { targetTenant } from '../tenants/tenant-scope';
+import { DEVICE_REGISTRY_DATA_SOURCE, TenantsRepository } from '../tenants/tenants.repository';
+import { CountField, CreateDeviceInput, LifecycleInput, UpdateDeviceInput } from './dto/device.dto';
+import { DeviceRow, DevicesRepository } from './devices.repository';
+import { allowedFrom, canMove } from './lifecycle';
+
+export interface DeviceView {
+  id: string;
+  tenantId: string;
+  name: string;
+  manufacturer: string;
+  serial: string;
+  model: { id: string; name: string; version: number };
+  status: DeviceRow['status'];
+  /** The device's industrial internet identifier; null until identifier has registered it. */
+  handle: string | null;
+  tags: Record<string, string>;
+  gatewayId: string | null;
+  profile: DeviceRow['profile'];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
+export interface RegistrySettings {
+  publicUrl: string;
+}
+
+/** Registering devices, changing them and moving them through their lifecycle; every change is an event. */
+@Injectable()
+export class DevicesService {
+  constructor(
+    private readonly devices: DevicesRepository,
+    private readonly tenants: TenantsRepository,
+    private readonly models: ModelsService,
+    private readonly outbox: DeviceRegistryOutbox,
+    @Inject(DEVICE_REGISTRY_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
+  ) {}
+
+  async register(actor: Principal, input: CreateDeviceInput): Promise<DeviceView> {
+    const id = randomUUID();
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        const owner = await targetTenant(this.tenants, actor, input.tenantId, manager);
+        const usable = await this.models.usable(owner, input.model.id, input.model.version, manager);
+        if (input.gatewayId) await this.checkGateway(manager, owner.id, input.gatewayId, id);
+        // One registration at a time per tenant, so the count below is the count.
+        await this.tenants.lockForQuota(manager, owner.id);
+        // A device registered again is "taken" whatever the quota says.
+        if (await this.devices.serialTaken(manager, owner.id, input.manufacturer, input.serial))
+          throw serialTaken(input.manufacturer, input.serial);
+        const active = await this.devices.countActive(manager, owner.id);
+        if (active >= owner.maxDevices) {
+          throw new DeviceRegistryError(
+            DeviceRegistryErrorCode.DEVICE_QUOTA_EXCEEDED,
+            `Tenant ${owner.id} has ${active} devices, its quota (maxDevices ${owner.maxDevices}); decommission one or ask for a larger quota`,
+            { maxDevices: owner.maxDevices, devices: active },
+          );
+        }
+        const row: Omit<DeviceRow, 'modelName' | 'version' | 'createdAt' | 'updatedAt' | 'handle'> = {
+          tenantId: owner.id,
+          id,
+          tenantPath: owner.path,
+          tenantKind: owner.kind,
+          name: input.name,
+          manufacturer: input.manufacturer,
+          serial: input.serial,
+          modelTenantId: usable.model.tenantId,
+          modelId: usable.model.id,
+          modelVersion: usable.version.version,
+          status: input.status ?? 'provisioned',
+          handleSuffix: `dev.${id}`,
+          tags: input.tags ?? {},
+          gatewayId: input.gatewayId ?? null,
+          profile: input.profile ?? {},
+        };
+        if (!(await this.devices.insert(manager, row))) throw serialTaken(input.manufacturer, input.serial);
+        await this.announce(manager, DeviceRegistryEventTypes.DeviceRegistered, id);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw serialTaken(input.manufacturer, input.serial);
+      throw err;
+    }
+    return this.get(actor, id);
+  }
+
+  async get(actor: Principal, id: string): Promise<DeviceView> {
+    return viewOf(await this.managed(actor, id));
+  }
+
+  async list(actor: Principal, tenantId: string | undefined, limit: number, cursor?: string): Promise<Page<DeviceView>> {
+    const after = cursor ? (readCursor(cursor, ['uuid'])[0] as string) : undefined;
+    const rows = await this.devices.listManaged(actor.tenant, tenantId, limit + 1, after);
+    const page = rows.slice(0, limit);
+    return { items: page.map(viewOf), nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].id]) : null };
+  }
+
+  /** Counts by a field: a park counts its members' devices too (it reads none of them). */
+  async count(
+    actor: Principal,
+    by: CountField,
+    tenantId?: string,
+  ): Promise<{ by: CountField; total: number; groups: { value: string | null; count: number }[] }> {
+    const groups = await this.devices.count(actor.tenant, by, tenantId);
+    return { by, total: groups.reduce((n, g) => n + g.count, 0), groups };
+  }
+
+  async update(actor: Principal, id: string, patch: UpdateDeviceInput, expectedVersion?: number): Promise<DeviceView> {
+    await this.dataSource.transaction(async (manager) => {
+      const device = await this.managed(actor, id, manager);
+      this.checkVersion(device, expectedVersion);
+      if (device.status === 'decommissioned') throw transitionRefused(device, 'changed');
+      if (patch.gatewayId) await this.checkGateway(manager, device.tenantId, patch.gatewayId, id);
+      await this.devices.update(manager, {
+        ...device,
+        name: patch.name ?? device.name,
+        tags: patch.tags ?? device.tags,
+        gatewayId: patch.gatewayId === undefined ? device.gatewayId : patch.gatewayId,
+        profile: patch.profile ?? device.profile,
+        version: device.version + 1,
+      });
+      await this.announce(manager, DeviceRegistryEventTypes.DeviceUpdated, id);
+    });
+    return this.get(actor, id);
+  }
+
+  async moveTo(actor: Principal, id: string, input: LifecycleInput, expectedVersion?: number): Promise<DeviceView> {
+    await this.dataSource.transaction(async (manager) => {
+      const device = await this.managed(actor, id, manager);
+      this.checkVersion(device, expectedVersion);
+      if (device.status === input.status) return;
+      if (!canMove(device.status, input.status)) throw transitionRefused(device, `moved to ${input.status}`);
+      await this.devices.update(manager, { ...device, status: input.status, version: device.version + 1 });
+      await this.announce(manager, DeviceRegistryEventTypes.DeviceStatusChanged, id);
+    });
+    return this.get(actor, id);
+  }
+
+  /** identifier announced a device's identifier: keep it on the device. */
+  async identifierAnnounced(manager: EntityManager, change: IdentifierChangedData): Promise<void> {
+    if (change.origin?.source !== EventSources.deviceRegistry || change.change === 'deleted') return;
+    await this.devices.setHandle(manager, change.origin.id, change.handle);
+  }
+
+  private async announce(manager: EntityManager, type: DeviceRegistryEventType, id: string): Promise<void> {
+    const d = await this.devices.find(id, manager);
+    if (!d) throw DeviceRegistryError.deviceNotFound(id);
+    const data: DeviceEventData = {
+      id: d.id,
+      tenantId: d.tenantId,
+      tenantKind: d.tenantKind,
+      tenantPath: d.tenantPath,
+      name: d.name,
+      manufacturer: d.manufacturer,
+      serial: d.serial,
+      model: { id: d.modelId, name: d.modelName, version: d.modelVersion },
+      status: d.status,
+      handleSuffix: d.handleSuffix,
+      handle: d.handle,
+      commissionedOn: d.profile.commissionedOn ?? null,
+      category: d.profile.category ?? null,
+      registryUrl: `${this.settings.publicUrl.replace(/\/$/, '')}/v1/devices/${d.id}`,
+      version: d.version,
+    };
+    await this.outbox.deviceChanged(manager, type, data);
+  }
+
+  /** A device the actor manages (locked in a transaction); any other reads as missing. */
+  private async managed(actor: Principal, id: string, manager?: EntityManager): Promise<DeviceRow> {
+    const device = await this.devices.find(id, manager, manager !== undefined);
+    if (!device || !canManage(actor.tenant, { id: device.tenantId, kind: device.tenantKind, path: device.tenantPath })) {
+      throw DeviceRegistryError.deviceNotFound(id);
+    }
+    return device;
+  }
+
+  private checkVersion(device: DeviceRow, expected?: number): void {
+    if (expected !== undefined && expected !== device.version) {
+      throw new DeviceRegistryError(
+        DeviceRegistryErrorCode.VERSION_CONFLICT,
+        `Device ${device.id} is at version ${device.version}, not ${expected}`,
+        {
+          version: device.version,
+        },
+      );
+    }
+  }
+
+  /** A gateway is a live device of the same tenant that is not itself behind a gateway (two levels). */
+  private async checkGateway(manager: EntityManager, tenantId: string, gatewayId: string, deviceId: string): Promise<void> {
+    const gateway = gatewayId === deviceId ? undefined : await this.devices.find(gatewayId, manager);
+    const problem =
+      !gateway || gateway.tenantId !== tenantId
+        ? 'is not a device of this tenant'
+        : gateway.status === 'decommissioned'
+          ? 'is decommissioned'
+          : gateway.gatewayId
+            ? 'is itself behind a gateway'
+            : undefined;
+    if (problem) throw new DeviceRegistryError(DeviceRegistryErrorCode.GATEWAY_INVALID, `Gateway ${gatewayId} ${problem}`);
+  }
+}
+
+function serialTaken(manufacturer: string, serial: string): DeviceRegistryError {
+  return new DeviceRegistryError(
+    DeviceRegistryErrorCode.SERIAL_TAKEN,
+    `A device of ${manufacturer} with serial ${serial} is already registered for this tenant`,
+  );
+}
+
+function transitionRefused(device: DeviceRow, what: string): DeviceRegistryError {
+  const next = allowedFrom(device.status);
+  return new DeviceRegistryError(
+    DeviceRegistryErrorCode.LIFECYCLE_TRANSITION_NOT_ALLOWED,
+    `Device ${device.id} is ${device.status} and cannot be ${what}${next.length ? ` (it can move to ${next.join(', ')})` : ''}`,
+  );
+}
+
+function viewOf(d: DeviceRow): DeviceView {
+  return {
+    id: d.id,
+    tenantId: d.tenantId,
+    name: d.name,
+    manufacturer: d.manufacturer,
+    serial: d.serial,
+    model: { id: d.modelId, name: d.modelName, version: d.modelVersion },
+    status: d.status,
+    handle: d.handle,
+    tags: d.tags,
+    gatewayId: d.gatewayId,
+    profile: d.profile,
+    version: d.version,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}

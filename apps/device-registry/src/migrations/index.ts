@@ -1,0 +1,3 @@
+import { InitialDeviceRegistry1765180800000 } from './1765180800000-initial-device-registry';
+
+export const deviceRegistryMigrations = [InitialDeviceRegistry1765180800000];

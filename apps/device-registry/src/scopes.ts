@@ -1,0 +1,6 @@
+/** Scopes the device registry understands (tenancy issues them like every other scope). */
+export const DeviceScopes = {
+  DevicesRead: 'devices:read',
+  DevicesWrite: 'devices:write',
+  ModelsWrite: 'models:write',
+} as const;

@@ -1,0 +1,35 @@
+import { Principal, TenantRef, canManage } from '@iip/platform-auth';
+import { DeviceRegistryError, DeviceRegistryErrorCode } from '../device-registry.errors';
+import { KnownTenant, TenantsRepository } from './tenants.repository';
+import { EntityManager } from 'typeorm';
+
+/**
+ * The tenant a write is for: the caller's own, or (tenantId) one below it that it manages.
+ * A tenant the caller may not manage reads as one that does not exist.
+ */
+export async function targetTenant(
+  tenants: TenantsRepository,
+  actor: Principal,
+  tenantId: string | undefined,
+  manager?: EntityManager,
+): Promise<KnownTenant> {
+  const id = tenantId ?? actor.tenant.id;
+  const known = await tenants.find(id, manager);
+  if (!known) {
+    if (id === actor.tenant.id) {
+      throw new DeviceRegistryError(
+        DeviceRegistryErrorCode.TENANT_NOT_KNOWN_YET,
+        `This service has not heard of tenant ${id} from tenancy yet; retry in a moment`,
+      );
+    }
+    throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);
+  }
+  if (!canManage(actor.tenant, refOf(known)))
+    throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);
+  if (known.status === 'suspended') throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_SUSPENDED, `Tenant ${id} is suspended`);
+  return known;
+}
+
+export function refOf(t: { id: string; kind: TenantRef['kind']; path: string[] }): TenantRef {
+  return { id: t.id, kind: t.kind, path: t.path };
+}

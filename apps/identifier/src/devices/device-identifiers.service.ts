@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { DeviceEventData, DeviceRegistryEventTypes, EventSources } from '@iip/contracts';
+import { Principal } from '@iip/platform-auth';
+import { parseHandle, isHandleSyntaxError } from '../handles/handle-syntax';
+import { HandleValueInput } from '../identifiers/dto/handle-value.schema';
+import { IdentifiersService } from '../identifiers/identifiers.service';
+import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
+import { TemplatesRepository } from '../templates/templates.repository';
+
+/** The template every device identifier follows (kind `device`): what the registry announces. */
+export const DEVICE_TEMPLATE_KIND = 'device';
+export const DEVICE_TEMPLATE_SCHEMA = {
+  type: 'object',
+  required: ['URL', 'MANUFACTURER', 'SERIAL', 'MODEL', 'STATUS'],
+  properties: {
+    URL: { type: 'string', format: 'uri' },
+    MANUFACTURER: { type: 'string', minLength: 1 },
+    SERIAL: { type: 'string', minLength: 1 },
+    MODEL: { type: 'string', minLength: 1 },
+    STATUS: { enum: ['provisioned', 'active', 'suspended', 'decommissioned'] },
+    COMMISSIONED: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' },
+    CATEGORY: { type: 'string' },
+  },
+};
+
+/** A prefix owned by a tenant this node has not allocated one to yet: the tenant event is on its way. */
+export class EnterprisePrefixNotYetAllocated extends Error {}
+
+/**
+ * Gives every registered device its industrial internet identifier `<tenant prefix>/<suffix>`
+ * from the registry's device events, and keeps its values (status included) current; a
+ * decommissioned device's identifier stays resolvable with its status.
+ */
+@Injectable()
+export class DeviceIdentifiersService {
+  constructor(
+    private readonly identifiers: IdentifiersService,
+    private readonly prefixes: PrefixesService,
+    private readonly templates: TemplatesRepository,
+    @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
+  ) {}
+
+  /** The `device` template exists from the first start on (a later operator version takes over). */
+  async ensureTemplate(): Promise<void> {
+    if (!(await this.templates.find(DEVICE_TEMPLATE_KIND)))
+      await this.templates.insertNextVersion(DEVICE_TEMPLATE_KIND, DEVICE_TEMPLATE_SCHEMA);
+  }
+
+  /**
+   * Applies a device event in the consumer's transaction. A not-found answer cached for the new
+   * handle is dropped by the change feed when the IdentifierRegistered this writes comes back.
+   */
+  async applyDeviceEvent(manager: EntityManager, type: string, device: DeviceEventData): Promise<void> {
+    if (!Object.values(DeviceRegistryEventTypes).includes(type as never)) return;
+    const prefix = await this.prefixes.enterprisePrefixOf(device.tenantId, manager);
+    if (!prefix) throw new EnterprisePrefixNotYetAllocated(`Tenant ${device.tenantId} has no enterprise prefix on this node yet`);
+    const handle = parseHandle(`${prefix.prefix}/${device.handleSuffix}`);
+    if (isHandleSyntaxError(handle)) throw new Error(`Device ${device.id}: ${handle.message}`);
+    // The registry acts for the device's tenant, within that tenant's own prefix.
+    const actor: Principal = {
+      clientId: EventSources.deviceRegistry,
+      tenant: { id: device.tenantId, kind: device.tenantKind, path: device.tenantPath },
+      scopes: new Set(['identifiers:write']),
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    };
+    await this.identifiers.put(manager, actor, handle, deviceValues(device), {
+      overwrite: true,
+      template: { kind: DEVICE_TEMPLATE_KIND },
+      origin: { source: EventSources.deviceRegistry, id: device.id },
+    });
+  }
+
+  get nodePrefix(): string {
+    return this.node.nodePrefix;
+  }
+}
+
+function deviceValues(d: DeviceEventData): HandleValueInput[] {
+  const text = (index: number, type: string, value: string): HandleValueInput => ({ index, type, data: { format: 'string', value } });
+  const values = [
+    text(1, 'URL', d.registryUrl),
+    text(2, 'MANUFACTURER', d.manufacturer),
+    text(3, 'SERIAL', d.serial),
+    text(4, 'MODEL', `${d.model.name}@${d.model.version}`),
+    text(5, 'STATUS', d.status),
+  ];
+  if (d.commissionedOn) values.push(text(6, 'COMMISSIONED', d.commissionedOn));
+  if (d.category) values.push(text(7, 'CATEGORY', d.category));
+  return values;
+}
