@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { EnvSource, loadConfig, platformEnvSchema, port, positiveInt } from '@iip/platform-config';
+import { ConfigError, EnvSource, loadConfig, platformEnvSchema, port, positiveInt, secret } from '@iip/platform-config';
+
+/** Only for local runs; production refuses to start with it. */
+export const DEV_CREDENTIAL_KEY = 'local-development-only-device-credential-key';
 
 export const deviceRegistryEnvSchema = {
   ...platformEnvSchema,
@@ -16,10 +19,23 @@ export const deviceRegistryEnvSchema = {
     .default('1mb'),
   /** Compiled thing models kept in memory (each a set of validators). */
   DEVICE_REGISTRY_MODEL_CACHE_SIZE: positiveInt(1000),
+  /** Key of the HMAC that device secrets are stored as (README, "Device credentials"). Changing it invalidates every device secret. */
+  DEVICE_REGISTRY_CREDENTIAL_KEY: secret(
+    z.string().min(32, 'must be at least 32 characters').default(DEV_CREDENTIAL_KEY),
+    'DEVICE_REGISTRY_CREDENTIAL_KEY',
+  ),
+  /** Devices whose active credentials are kept in memory for AuthenticateDevice. */
+  DEVICE_REGISTRY_CREDENTIAL_CACHE_SIZE: positiveInt(100_000),
+  /** Longest a cached credential set lives without an event (events drop it at once), ms. */
+  DEVICE_REGISTRY_CREDENTIAL_CACHE_TTL_MS: positiveInt(300_000),
 };
 
 export type DeviceRegistryConfig = z.infer<z.ZodObject<typeof deviceRegistryEnvSchema>>;
 
 export function loadDeviceRegistryConfig(env: EnvSource = process.env): DeviceRegistryConfig {
-  return loadConfig(deviceRegistryEnvSchema, env);
+  const config = loadConfig(deviceRegistryEnvSchema, env);
+  if (config.NODE_ENV === 'production' && config.DEVICE_REGISTRY_CREDENTIAL_KEY === DEV_CREDENTIAL_KEY) {
+    throw new ConfigError([{ variable: 'DEVICE_REGISTRY_CREDENTIAL_KEY', message: 'must be set to a secret of your own in production' }]);
+  }
+  return config;
 }

@@ -23,6 +23,8 @@ export async function startDeviceRegistry(config: DeviceRegistryConfig, options:
         publicUrl: config.DEVICE_REGISTRY_PUBLIC_URL,
         td: { publicUrl: config.DEVICE_REGISTRY_PUBLIC_URL, tokenUrl: config.DEVICE_REGISTRY_TOKEN_URL },
         modelCacheSize: config.DEVICE_REGISTRY_MODEL_CACHE_SIZE,
+        credentialKey: config.DEVICE_REGISTRY_CREDENTIAL_KEY,
+        credentialCache: { size: config.DEVICE_REGISTRY_CREDENTIAL_CACHE_SIZE, ttlMs: config.DEVICE_REGISTRY_CREDENTIAL_CACHE_TTL_MS },
       }),
       runtime.nestOptions(),
     );

@@ -16,6 +16,11 @@ export enum DeviceRegistryErrorCode {
   GATEWAY_INVALID = 'GATEWAY_INVALID',
   VERSION_CONFLICT = 'VERSION_CONFLICT',
   NOT_PERMITTED = 'NOT_PERMITTED',
+  CREDENTIAL_LIMIT = 'CREDENTIAL_LIMIT',
+  CREDENTIAL_NOT_FOUND = 'CREDENTIAL_NOT_FOUND',
+  CREDENTIAL_INPUT_INVALID = 'CREDENTIAL_INPUT_INVALID',
+  DEVICE_NOT_AUTHENTICATED = 'DEVICE_NOT_AUTHENTICATED',
+  TWIN_TOO_LARGE = 'TWIN_TOO_LARGE',
 }
 
 export function deviceRegistryHttpStatus(code: DeviceRegistryErrorCode): number {
@@ -23,13 +28,21 @@ export function deviceRegistryHttpStatus(code: DeviceRegistryErrorCode): number 
     case DeviceRegistryErrorCode.DEVICE_NOT_FOUND:
     case DeviceRegistryErrorCode.MODEL_NOT_FOUND:
     case DeviceRegistryErrorCode.TENANT_NOT_FOUND:
+    case DeviceRegistryErrorCode.CREDENTIAL_NOT_FOUND:
       return 404;
+    case DeviceRegistryErrorCode.CREDENTIAL_INPUT_INVALID:
+      return 400;
+    case DeviceRegistryErrorCode.DEVICE_NOT_AUTHENTICATED:
+      return 401;
+    case DeviceRegistryErrorCode.TWIN_TOO_LARGE:
+      return 413;
     case DeviceRegistryErrorCode.MODEL_VERSION_PUBLISHED:
     case DeviceRegistryErrorCode.SERIAL_TAKEN:
     case DeviceRegistryErrorCode.LIFECYCLE_TRANSITION_NOT_ALLOWED:
     case DeviceRegistryErrorCode.VERSION_CONFLICT:
     case DeviceRegistryErrorCode.TENANT_SUSPENDED:
     case DeviceRegistryErrorCode.DEVICE_QUOTA_EXCEEDED:
+    case DeviceRegistryErrorCode.CREDENTIAL_LIMIT:
       return 409;
     case DeviceRegistryErrorCode.MODEL_VERSION_NOT_PUBLISHED:
     case DeviceRegistryErrorCode.TD_NOT_IMPORTABLE:
@@ -49,7 +62,15 @@ export function deviceRegistryGrpcStatus(code: DeviceRegistryErrorCode): GrpcSta
     case DeviceRegistryErrorCode.DEVICE_NOT_FOUND:
     case DeviceRegistryErrorCode.MODEL_NOT_FOUND:
     case DeviceRegistryErrorCode.TENANT_NOT_FOUND:
+    case DeviceRegistryErrorCode.CREDENTIAL_NOT_FOUND:
       return GrpcStatus.NOT_FOUND;
+    case DeviceRegistryErrorCode.CREDENTIAL_INPUT_INVALID:
+    case DeviceRegistryErrorCode.TWIN_TOO_LARGE:
+      return GrpcStatus.INVALID_ARGUMENT;
+    case DeviceRegistryErrorCode.DEVICE_NOT_AUTHENTICATED:
+      return GrpcStatus.UNAUTHENTICATED;
+    case DeviceRegistryErrorCode.CREDENTIAL_LIMIT:
+      return GrpcStatus.FAILED_PRECONDITION;
     case DeviceRegistryErrorCode.SERIAL_TAKEN:
       return GrpcStatus.ALREADY_EXISTS;
     case DeviceRegistryErrorCode.VERSION_CONFLICT:
@@ -91,6 +112,11 @@ export function deviceRegistryKafkaDisposition(code: DeviceRegistryErrorCode): K
     case DeviceRegistryErrorCode.LIFECYCLE_TRANSITION_NOT_ALLOWED:
     case DeviceRegistryErrorCode.GATEWAY_INVALID:
     case DeviceRegistryErrorCode.NOT_PERMITTED:
+    case DeviceRegistryErrorCode.CREDENTIAL_LIMIT:
+    case DeviceRegistryErrorCode.CREDENTIAL_NOT_FOUND:
+    case DeviceRegistryErrorCode.CREDENTIAL_INPUT_INVALID:
+    case DeviceRegistryErrorCode.DEVICE_NOT_AUTHENTICATED:
+    case DeviceRegistryErrorCode.TWIN_TOO_LARGE:
       return 'dead-letter';
     default:
       return assertNever(code);

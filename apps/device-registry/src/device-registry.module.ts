@@ -1,5 +1,13 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { KeyedSecretHash } from '@iip/platform-auth';
 import { ServiceRuntime } from '@iip/platform-runtime';
+import { CREDENTIAL_CACHE_SETTINGS, CredentialCache } from './credentials/credential-cache';
+import { CredentialsController } from './credentials/credentials.controller';
+import { CredentialsRepository } from './credentials/credentials.repository';
+import { CREDENTIAL_HASH, CredentialsService } from './credentials/credentials.service';
+import { TwinsController } from './twins/twins.controller';
+import { TwinsRepository } from './twins/twins.repository';
+import { TwinsService } from './twins/twins.service';
 import { DeviceRegistryGrpcController } from './devices/device-registry.grpc-controller';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesRepository } from './devices/devices.repository';
@@ -17,6 +25,8 @@ export interface RegistryInfraSettings {
   publicUrl: string;
   td: TdSettings;
   modelCacheSize: number;
+  credentialKey: string;
+  credentialCache: { size: number; ttlMs: number };
 }
 
 /** The runtime's connections and the registry's settings, shared by the feature modules. */
@@ -31,6 +41,8 @@ export class DeviceRegistryInfraModule {
       { provide: REGISTRY_SETTINGS, useValue: { publicUrl: settings.publicUrl } },
       { provide: TD_SETTINGS, useValue: settings.td },
       { provide: MODEL_CACHE_SETTINGS, useValue: { size: settings.modelCacheSize } },
+      { provide: CREDENTIAL_HASH, useValue: new KeyedSecretHash(settings.credentialKey) },
+      { provide: CREDENTIAL_CACHE_SETTINGS, useValue: settings.credentialCache },
     ];
     return { module: DeviceRegistryInfraModule, providers, exports: providers.map((p) => p.provide) };
   }
@@ -52,7 +64,16 @@ export class ModelsModule {}
 
 @Module({
   imports: [TenantsModule, ModelsModule],
-  controllers: [DevicesController, DeviceRegistryGrpcController],
-  providers: [DevicesRepository, DevicesService, IdentifiersConsumer],
+  controllers: [DevicesController, CredentialsController, TwinsController, DeviceRegistryGrpcController],
+  providers: [
+    DevicesRepository,
+    DevicesService,
+    IdentifiersConsumer,
+    CredentialsRepository,
+    CredentialsService,
+    CredentialCache,
+    TwinsRepository,
+    TwinsService,
+  ],
 })
 export class DevicesModule {}

@@ -3,4 +3,6 @@ export const DeviceScopes = {
   DevicesRead: 'devices:read',
   DevicesWrite: 'devices:write',
   ModelsWrite: 'models:write',
+  /** AuthenticateDevice: telemetry's service client checks devices' credentials. */
+  DevicesAuthenticate: 'devices:authenticate',
 } as const;

@@ -43,6 +43,9 @@ export function deviceRegistryGrpcClient(url: string) {
     getDevice: call<DeviceRegistryV1.GetDeviceRequest, DeviceRegistryV1.Device>('getDevice'),
     listDevices: call<DeviceRegistryV1.ListDevicesRequest, DeviceRegistryV1.ListDevicesResponse>('listDevices'),
     getThingModel: call<DeviceRegistryV1.GetThingModelRequest, DeviceRegistryV1.ThingModel>('getThingModel'),
+    authenticateDevice: call<DeviceRegistryV1.AuthenticateDeviceRequest, DeviceRegistryV1.AuthenticatedDevice>('authenticateDevice'),
+    getTwin: call<DeviceRegistryV1.GetTwinRequest, DeviceRegistryV1.Twin>('getTwin'),
+    updateReported: call<DeviceRegistryV1.UpdateReportedRequest, DeviceRegistryV1.Twin>('updateReported'),
     close: () => client.close(),
   };
 }

@@ -52,3 +52,21 @@ export const CredentialEventTypes = {
   CredentialRevoked: 'CredentialRevoked',
 } as const;
 export type CredentialEventType = (typeof CredentialEventTypes)[keyof typeof CredentialEventTypes];
+
+/** A twin document changed (iip.device-registry.twin.v1, keyed by device id; dataVersion 1). */
+export interface TwinEventData {
+  deviceId: string;
+  tenantId: string;
+  side: 'desired' | 'reported';
+  /** The document's new version. */
+  version: number;
+  /** The merge patch applied. */
+  patch: Record<string, unknown>;
+  /** What desired asks that reported does not say yet, after the change. */
+  delta: Record<string, unknown>;
+}
+
+export const TwinEventTypes = {
+  TwinDesiredChanged: 'TwinDesiredChanged',
+  TwinReportedChanged: 'TwinReportedChanged',
+} as const;

@@ -8,6 +8,8 @@ export const Topics = {
   deviceRegistryDevice: 'iip.device-registry.device.v1',
   /** Credential issue and revocation: every registry instance drops its cached verdicts on it. */
   deviceRegistryCredential: 'iip.device-registry.credential.v1',
+  /** Twin changes (telemetry delivers desired changes to devices). */
+  deviceRegistryTwin: 'iip.device-registry.twin.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

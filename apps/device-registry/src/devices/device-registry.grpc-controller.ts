@@ -2,9 +2,12 @@ import { Controller } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
 import { DeviceRegistryV1 } from '@iip/contracts';
 import { RequireScopes, principalOf } from '@iip/platform-auth';
-import { RequestValidationError } from '@iip/platform-errors';
+import { RequestValidationError, parseBoundedJson } from '@iip/platform-errors';
 import { DEFAULT_PAGE_SIZE } from '@iip/platform-http';
+import { CredentialsService } from '../credentials/credentials.service';
 import { ModelsService } from '../models/models.service';
+import { JsonObject } from '../twins/twin-document';
+import { TwinView, TwinsService } from '../twins/twins.service';
 import { DeviceScopes } from '../scopes';
 import { DeviceView, DevicesService } from './devices.service';
 
@@ -17,14 +20,60 @@ function uuidOf(value: string, field: string): string {
 /** gRPC adapter: the same service methods as the REST API. */
 @Controller()
 @DeviceRegistryV1.DeviceRegistryServiceControllerMethods()
-export class DeviceRegistryGrpcController implements Pick<
-  DeviceRegistryV1.DeviceRegistryServiceController,
-  'getDevice' | 'listDevices' | 'getThingModel'
-> {
+export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegistryServiceController {
   constructor(
     private readonly devices: DevicesService,
     private readonly models: ModelsService,
+    private readonly credentials: CredentialsService,
+    private readonly twins: TwinsService,
   ) {}
+
+  @RequireScopes(DeviceScopes.DevicesAuthenticate)
+  async authenticateDevice(
+    request: DeviceRegistryV1.AuthenticateDeviceRequest,
+    metadata: Metadata,
+  ): Promise<DeviceRegistryV1.AuthenticatedDevice> {
+    const { device, credentialId } = await this.credentials.authenticate(principalOf(metadata), {
+      deviceId: request.deviceId ? uuidOf(request.deviceId, 'device_id') : undefined,
+      secret: request.secret || undefined,
+      fingerprint: request.certificateFingerprint || undefined,
+    });
+    return {
+      deviceId: device.id,
+      tenantId: device.tenantId,
+      model: { id: device.modelId, name: device.modelName, version: device.modelVersion },
+      status: device.status,
+      handle: device.handle ?? '',
+      credentialId,
+    };
+  }
+
+  @RequireScopes(DeviceScopes.DevicesRead)
+  async getTwin(request: DeviceRegistryV1.GetTwinRequest, metadata: Metadata): Promise<DeviceRegistryV1.Twin> {
+    return twinMessage(await this.twins.get(principalOf(metadata), uuidOf(request.deviceId, 'device_id')));
+  }
+
+  @RequireScopes(DeviceScopes.DevicesWrite)
+  async updateReported(request: DeviceRegistryV1.UpdateReportedRequest, metadata: Metadata): Promise<DeviceRegistryV1.Twin> {
+    let patch: unknown;
+    try {
+      patch = parseBoundedJson(request.patchJson);
+    } catch {
+      throw new RequestValidationError([{ field: 'patch_json', message: 'must be a JSON object' }]);
+    }
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      throw new RequestValidationError([{ field: 'patch_json', message: 'must be a JSON object' }]);
+    }
+    if (request.expectedVersion < 0) throw new RequestValidationError([{ field: 'expected_version', message: 'must not be negative' }]);
+    const twin = await this.twins.patch(
+      principalOf(metadata),
+      uuidOf(request.deviceId, 'device_id'),
+      'reported',
+      patch as JsonObject,
+      request.expectedVersion || undefined,
+    );
+    return twinMessage(twin);
+  }
 
   @RequireScopes(DeviceScopes.DevicesRead)
   async getDevice(request: DeviceRegistryV1.GetDeviceRequest, metadata: Metadata): Promise<DeviceRegistryV1.Device> {
@@ -78,5 +127,16 @@ function deviceMessage(d: DeviceView): DeviceRegistryV1.Device {
       keyProcess: p.keyProcess ?? false,
       criticality: p.criticality ?? '',
     },
+  };
+}
+
+function twinMessage(t: TwinView): DeviceRegistryV1.Twin {
+  return {
+    deviceId: t.deviceId,
+    desiredJson: JSON.stringify(t.desired.document),
+    desiredVersion: t.desired.version,
+    reportedJson: JSON.stringify(t.reported.document),
+    reportedVersion: t.reported.version,
+    deltaJson: JSON.stringify(t.delta),
   };
 }

@@ -97,7 +97,7 @@ export class DevicesService {
   }
 
   async get(actor: Principal, id: string): Promise<DeviceView> {
-    return viewOf(await this.managed(actor, id));
+    return viewOf(await this.managedRow(actor, id));
   }
 
   async list(actor: Principal, tenantId: string | undefined, limit: number, cursor?: string): Promise<Page<DeviceView>> {
@@ -119,7 +119,7 @@ export class DevicesService {
 
   async update(actor: Principal, id: string, patch: UpdateDeviceInput, expectedVersion?: number): Promise<DeviceView> {
     await this.dataSource.transaction(async (manager) => {
-      const device = await this.managed(actor, id, manager);
+      const device = await this.managedRow(actor, id, manager);
       this.checkVersion(device, expectedVersion);
       if (device.status === 'decommissioned') throw transitionRefused(device, 'changed');
       if (patch.gatewayId) await this.checkGateway(manager, device.tenantId, patch.gatewayId, id);
@@ -138,7 +138,7 @@ export class DevicesService {
 
   async moveTo(actor: Principal, id: string, input: LifecycleInput, expectedVersion?: number): Promise<DeviceView> {
     await this.dataSource.transaction(async (manager) => {
-      const device = await this.managed(actor, id, manager);
+      const device = await this.managedRow(actor, id, manager);
       this.checkVersion(device, expectedVersion);
       if (device.status === input.status) return;
       if (!canMove(device.status, input.status)) throw transitionRefused(device, `moved to ${input.status}`);
@@ -178,7 +178,7 @@ export class DevicesService {
   }
 
   /** A device the actor manages (locked in a transaction); any other reads as missing. */
-  private async managed(actor: Principal, id: string, manager?: EntityManager): Promise<DeviceRow> {
+  async managedRow(actor: Principal, id: string, manager?: EntityManager): Promise<DeviceRow> {
     const device = await this.devices.find(id, manager, manager !== undefined);
     if (!device || !canManage(actor.tenant, { id: device.tenantId, kind: device.tenantKind, path: device.tenantPath })) {
       throw DeviceRegistryError.deviceNotFound(id);

@@ -1,14 +1,36 @@
 import { EntityManager } from 'typeorm';
-import { DeviceEventData, DeviceRegistryEventType, EventSources, Topics } from '@iip/contracts';
+import {
+  CredentialEventData,
+  CredentialEventType,
+  DeviceEventData,
+  DeviceRegistryEventType,
+  EventSources,
+  Topics,
+  TwinEventData,
+  TwinEventTypes,
+} from '@iip/contracts';
 import { OutboxWriter, createEnvelope } from '@iip/platform-kafka';
 
-/** The registry's side of the outbox: device changes on iip.device-registry.device.v1, keyed by device id. */
+/** The registry's side of the outbox: device, credential and twin changes, each keyed by device id. */
 export class DeviceRegistryOutbox {
   constructor(private readonly writer: OutboxWriter) {}
 
   deviceChanged(manager: EntityManager, type: DeviceRegistryEventType, data: DeviceEventData): Promise<void> {
     return this.writer.append(manager, Topics.deviceRegistryDevice, [
       createEnvelope({ type, source: EventSources.deviceRegistry, tenantId: data.tenantId, subject: data.id, data }),
+    ]);
+  }
+
+  credentialChanged(manager: EntityManager, type: CredentialEventType, data: CredentialEventData): Promise<void> {
+    return this.writer.append(manager, Topics.deviceRegistryCredential, [
+      createEnvelope({ type, source: EventSources.deviceRegistry, tenantId: data.tenantId, subject: data.deviceId, data }),
+    ]);
+  }
+
+  twinChanged(manager: EntityManager, data: TwinEventData): Promise<void> {
+    const type = data.side === 'desired' ? TwinEventTypes.TwinDesiredChanged : TwinEventTypes.TwinReportedChanged;
+    return this.writer.append(manager, Topics.deviceRegistryTwin, [
+      createEnvelope({ type, source: EventSources.deviceRegistry, tenantId: data.tenantId, subject: data.deviceId, data }),
     ]);
   }
 }

@@ -1,3 +1,4 @@
+import { CredentialsAndTwins1765267200000 } from './1765267200000-credentials-and-twins';
 import { InitialDeviceRegistry1765180800000 } from './1765180800000-initial-device-registry';
 
-export const deviceRegistryMigrations = [InitialDeviceRegistry1765180800000];
+export const deviceRegistryMigrations = [InitialDeviceRegistry1765180800000, CredentialsAndTwins1765267200000];

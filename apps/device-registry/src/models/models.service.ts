@@ -177,6 +177,13 @@ export class ModelsService {
     return { model, version: row, compiled: this.compiledModels.of(id, row.version, row.status, row.definition) };
   }
 
+  /** The validators of the version a device pinned (published, so compiled once). */
+  async compiledFor(modelId: string, version: number, manager?: EntityManager): Promise<CompiledModel> {
+    const row = await this.models.version(modelId, version, manager);
+    if (!row) throw DeviceRegistryError.modelNotFound(modelId, version);
+    return this.compiledModels.of(modelId, row.version, row.status, row.definition);
+  }
+
   private async readable(actor: Principal, id: string, manager?: EntityManager): Promise<ModelRow> {
     const model = await this.models.findReadable(actor.tenant, id, manager);
     if (!model) throw DeviceRegistryError.modelNotFound(id);

@@ -15,6 +15,7 @@ export const Scopes = {
   DevicesRead: 'devices:read',
   DevicesWrite: 'devices:write',
   ModelsWrite: 'models:write',
+  DevicesAuthenticate: 'devices:authenticate',
 } as const;
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scopes);

@@ -10,3 +10,4 @@ export * from './basic-auth';
 export * from './secret-hash';
 export * from './source-address';
 export * from './secret-box';
+export * from './keyed-hash';

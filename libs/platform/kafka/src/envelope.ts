@@ -17,10 +17,14 @@ const envelopeSchema = z.object({
   data: z.unknown(),
 });
 
+/**
+ * A new envelope, checked as consumers will check it: an event no consumer could read is a bug
+ * of its producer, refused here (rolling its transaction back) rather than published.
+ */
 export function createEnvelope<T>(
   fields: Omit<EventEnvelope<T>, 'id' | 'time' | 'dataVersion'> & Partial<Pick<EventEnvelope<T>, 'id' | 'time' | 'dataVersion'>>,
 ): EventEnvelope<T> {
-  return {
+  const envelope: EventEnvelope<T> = {
     id: fields.id ?? randomUUID(),
     time: fields.time ?? new Date().toISOString(),
     dataVersion: fields.dataVersion ?? '1',
@@ -30,6 +34,13 @@ export function createEnvelope<T>(
     subject: fields.subject,
     data: fields.data,
   };
+  const checked = envelopeSchema.safeParse(envelope);
+  if (!checked.success) {
+    throw new Error(
+      `invalid ${String(fields.type)} envelope: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
+  }
+  return envelope;
 }
 
 export class MalformedEnvelopeError extends Error {
