@@ -5,6 +5,7 @@ import { CREDENTIAL_CACHE_SETTINGS, CredentialCache } from './credentials/creden
 import { CredentialsController } from './credentials/credentials.controller';
 import { CredentialsRepository } from './credentials/credentials.repository';
 import { CREDENTIAL_HASH, CredentialsService } from './credentials/credentials.service';
+import { FleetController } from './fleet/fleet.controller';
 import { TwinsController } from './twins/twins.controller';
 import { TwinsRepository } from './twins/twins.repository';
 import { TwinsService } from './twins/twins.service';
@@ -64,7 +65,7 @@ export class ModelsModule {}
 
 @Module({
   imports: [TenantsModule, ModelsModule],
-  controllers: [DevicesController, CredentialsController, TwinsController, DeviceRegistryGrpcController],
+  controllers: [DevicesController, FleetController, CredentialsController, TwinsController, DeviceRegistryGrpcController],
   providers: [
     DevicesRepository,
     DevicesService,

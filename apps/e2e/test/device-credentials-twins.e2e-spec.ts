@@ -211,6 +211,18 @@ describe('device registry: credentials hold across instances; twins validate aga
     expect([big.status, big.body.code]).toEqual([413, 'TWIN_TOO_LARGE']);
     expect(big.headers['content-type']).toContain('application/problem+json');
 
+    // The fleet query reads reported values, attributes and profile.
+    const fleet = (q: string) => as(a.httpUrl).get('/v1/fleet/devices').query({ q });
+    expect(
+      (await fleet("reported.temperature > 80 AND manufacturer = 'KSB' AND status = 'active'")).body.items.map((d: { id: string }) => d.id),
+    ).toEqual([deviceId]);
+    expect((await fleet('reported.temperature > 81')).body.items).toEqual([]);
+    expect((await fleet('reported.bearing.temp <= 40 AND NOT profile.keyProcess = true')).body.items).toHaveLength(1);
+    const counts = await as(a.httpUrl).get('/v1/fleet/counts').query({ q: 'reported.speed >= 1000', groupBy: 'status' });
+    expect(counts.body).toEqual({ groupBy: 'status', total: 1, groups: [{ value: 'active', count: 1 }] });
+    const badQuery = await fleet("reported.temperature > 'hot' AND");
+    expect([badQuery.status, badQuery.body.errors?.[0]?.field]).toEqual([400, 'q']);
+
     // gRPC: the same twin, and reported updates with the same rules.
     const grpc = deviceRegistryGrpcClient(a.grpcUrl);
     try {

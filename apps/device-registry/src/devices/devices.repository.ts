@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DeviceLifecycleState } from '@iip/contracts';
 import { TenantKind, TenantRef } from '@iip/platform-auth';
 import { DEVICE_REGISTRY_DATA_SOURCE } from '../tenants/tenants.repository';
+import { CompiledQuery } from '../fleet/fleet-query';
 import { CountField, EquipmentProfile } from './dto/device.dto';
 
 export interface DeviceRow {
@@ -37,6 +38,7 @@ const COLUMNS = `d.tenant_id AS "tenantId", d.id, d.tenant_path AS "tenantPath",
     'keyProcess', d.key_process, 'criticality', d.criticality)) AS profile,
   d.version, d.created_at AS "createdAt", d.updated_at AS "updatedAt"`;
 const FROM = `devices d JOIN thing_models m ON m.tenant_id = d.model_tenant_id AND m.id = d.model_id`;
+const TWIN_JOIN = ` LEFT JOIN twins t ON t.tenant_id = d.tenant_id AND t.device_id = d.id`;
 
 /**
  * Which devices a tenant manages: the platform all, a group or subsidiary its subtree's
@@ -130,6 +132,30 @@ export class DevicesRepository {
       serial,
     ]);
     return rows.length > 0;
+  }
+
+  /** Devices in `scope` matching a compiled fleet query, in id order (the query's parameters follow $1–$3). */
+  async query(actor: TenantRef, query: CompiledQuery, limit: number, after?: string): Promise<DeviceRow[]> {
+    return this.dataSource.query<DeviceRow[]>(
+      `SELECT ${COLUMNS} FROM ${FROM}${query.usesTwin ? TWIN_JOIN : ''}
+        WHERE ${managedScope(actor)} AND ($2::uuid IS NULL OR d.id > $2) AND (${query.where})
+        ORDER BY d.id LIMIT $3`,
+      [actor.id, after ?? null, limit, ...query.params],
+    );
+  }
+
+  /** Counts of the devices a tenant may count that match a compiled query, grouped by `groupBy` (parameters follow $1). */
+  async queryCounts(
+    actor: TenantRef,
+    query: CompiledQuery,
+    groupBy: string | undefined,
+  ): Promise<{ value: string | null; count: number }[]> {
+    const group = groupBy ?? `'all'`;
+    return this.dataSource.query(
+      `SELECT ${group}::text AS value, count(*)::int AS count FROM devices d${query.usesTwin ? TWIN_JOIN : ''}
+        WHERE ${countedScope(actor)} AND (${query.where}) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1000`,
+      [actor.id, ...query.params],
+    );
   }
 
   async countActive(manager: EntityManager, tenantId: string): Promise<number> {

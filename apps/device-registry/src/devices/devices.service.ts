@@ -13,6 +13,9 @@ import { DEVICE_REGISTRY_DATA_SOURCE, TenantsRepository } from '../tenants/tenan
 import { CountField, CreateDeviceInput, LifecycleInput, UpdateDeviceInput } from './dto/device.dto';
 import { DeviceRow, DevicesRepository } from './devices.repository';
 import { allowedFrom, canMove } from './lifecycle';
+import { GROUPABLE_FIELDS, compileFleetQuery, fieldSql } from '../fleet/fleet-query';
+
+export type GroupableField = (typeof GROUPABLE_FIELDS)[number];
 
 export interface DeviceView {
   id: string;
@@ -115,6 +118,25 @@ export class DevicesService {
   ): Promise<{ by: CountField; total: number; groups: { value: string | null; count: number }[] }> {
     const groups = await this.devices.count(actor.tenant, by, tenantId);
     return { by, total: groups.reduce((n, g) => n + g.count, 0), groups };
+  }
+
+  /** The fleet query over the devices the actor manages (`q`: see fleet-query.ts), in id order. */
+  async search(actor: Principal, q: string, limit: number, cursor?: string): Promise<Page<DeviceView>> {
+    const after = cursor ? (readCursor(cursor, ['uuid'])[0] as string) : undefined;
+    const rows = await this.devices.query(actor.tenant, compileFleetQuery(q, 4), limit + 1, after);
+    const page = rows.slice(0, limit);
+    return { items: page.map(viewOf), nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].id]) : null };
+  }
+
+  /** How many devices match, grouped by a field; a park counts its members' devices (it reads none of them). */
+  async searchCounts(
+    actor: Principal,
+    q: string,
+    groupBy?: GroupableField,
+  ): Promise<{ groupBy: GroupableField | null; total: number; groups: { value: string | null; count: number }[] }> {
+    const group = groupBy ? (fieldSql(groupBy) as { sql: string }).sql : undefined;
+    const groups = await this.devices.queryCounts(actor.tenant, compileFleetQuery(q, 2), group);
+    return { groupBy: groupBy ?? null, total: groups.reduce((n, g) => n + g.count, 0), groups: groupBy ? groups : [] };
   }
 
   async update(actor: Principal, id: string, patch: UpdateDeviceInput, expectedVersion?: number): Promise<DeviceView> {
