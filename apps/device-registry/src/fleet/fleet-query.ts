@@ -62,9 +62,9 @@ function tokenize(q: string): Token[] {
       tokens.push({ kind: 'number', value, at: i });
       i += m[0].length;
     } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*/.exec(q.slice(i));
-      tokens.push({ kind: 'word', text: m![0], at: i });
-      i += m![0].length;
+      const word = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*/.exec(q.slice(i))?.[0] ?? c;
+      tokens.push({ kind: 'word', text: word, at: i });
+      i += word.length;
     } else {
       const m = /^(<=|>=|!=|=|<|>|~|\(|\)|,)/.exec(q.slice(i));
       if (!m) throw new FleetQueryError(`unexpected "${c}" at position ${i + 1}`);
