@@ -28,6 +28,11 @@ export const deviceRegistryEnvSchema = {
   DEVICE_REGISTRY_CREDENTIAL_CACHE_SIZE: positiveInt(100_000),
   /** Longest a cached credential set lives without an event (events drop it at once), ms. */
   DEVICE_REGISTRY_CREDENTIAL_CACHE_TTL_MS: positiveInt(300_000),
+  /** Bulk imports: rows and MiB per upload, rows per transaction, poll interval of the worker. */
+  DEVICE_REGISTRY_IMPORT_MAX_ROWS: positiveInt(1_000_000),
+  DEVICE_REGISTRY_IMPORT_MAX_MB: positiveInt(512),
+  DEVICE_REGISTRY_IMPORT_CHUNK_ROWS: z.coerce.number().int().min(1).max(10_000).default(1000),
+  DEVICE_REGISTRY_IMPORT_POLL_MS: positiveInt(1000),
 };
 
 export type DeviceRegistryConfig = z.infer<z.ZodObject<typeof deviceRegistryEnvSchema>>;

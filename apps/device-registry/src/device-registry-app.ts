@@ -5,6 +5,7 @@ import { AppLogger } from '@iip/platform-observability';
 import { ServiceDescription, ServiceRuntime } from '@iip/platform-runtime';
 import { AppModule } from './app.module';
 import { DeviceRegistryConfig } from './config';
+import { IMPORT_MEDIA_TYPES } from './imports/import-input';
 import { deviceRegistryMigrations } from './migrations';
 
 export const DEVICE_REGISTRY_SERVICE: ServiceDescription = {
@@ -25,6 +26,12 @@ export async function startDeviceRegistry(config: DeviceRegistryConfig, options:
         modelCacheSize: config.DEVICE_REGISTRY_MODEL_CACHE_SIZE,
         credentialKey: config.DEVICE_REGISTRY_CREDENTIAL_KEY,
         credentialCache: { size: config.DEVICE_REGISTRY_CREDENTIAL_CACHE_SIZE, ttlMs: config.DEVICE_REGISTRY_CREDENTIAL_CACHE_TTL_MS },
+        imports: {
+          maxRows: config.DEVICE_REGISTRY_IMPORT_MAX_ROWS,
+          maxBytes: config.DEVICE_REGISTRY_IMPORT_MAX_MB * 1024 * 1024,
+          chunkRows: config.DEVICE_REGISTRY_IMPORT_CHUNK_ROWS,
+          pollIntervalMs: config.DEVICE_REGISTRY_IMPORT_POLL_MS,
+        },
       }),
       runtime.nestOptions(),
     );
@@ -34,6 +41,8 @@ export async function startDeviceRegistry(config: DeviceRegistryConfig, options:
       grpcPort: config.DEVICE_REGISTRY_GRPC_PORT,
       grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.deviceRegistry], packages: [ProtoPackages.deviceRegistry] },
       jsonLimit: config.DEVICE_REGISTRY_JSON_LIMIT,
+      // Imports are read as streams by their route (up to a million rows), never buffered.
+      streamTypes: IMPORT_MEDIA_TYPES,
       openApi: {
         title: 'IIP device registry',
         description:

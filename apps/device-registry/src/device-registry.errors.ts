@@ -21,6 +21,9 @@ export enum DeviceRegistryErrorCode {
   CREDENTIAL_INPUT_INVALID = 'CREDENTIAL_INPUT_INVALID',
   DEVICE_NOT_AUTHENTICATED = 'DEVICE_NOT_AUTHENTICATED',
   TWIN_TOO_LARGE = 'TWIN_TOO_LARGE',
+  IMPORT_NOT_FOUND = 'IMPORT_NOT_FOUND',
+  IMPORT_TOO_LARGE = 'IMPORT_TOO_LARGE',
+  IMPORT_UNREADABLE = 'IMPORT_UNREADABLE',
 }
 
 export function deviceRegistryHttpStatus(code: DeviceRegistryErrorCode): number {
@@ -29,13 +32,17 @@ export function deviceRegistryHttpStatus(code: DeviceRegistryErrorCode): number 
     case DeviceRegistryErrorCode.MODEL_NOT_FOUND:
     case DeviceRegistryErrorCode.TENANT_NOT_FOUND:
     case DeviceRegistryErrorCode.CREDENTIAL_NOT_FOUND:
+    case DeviceRegistryErrorCode.IMPORT_NOT_FOUND:
       return 404;
     case DeviceRegistryErrorCode.CREDENTIAL_INPUT_INVALID:
       return 400;
     case DeviceRegistryErrorCode.DEVICE_NOT_AUTHENTICATED:
       return 401;
     case DeviceRegistryErrorCode.TWIN_TOO_LARGE:
+    case DeviceRegistryErrorCode.IMPORT_TOO_LARGE:
       return 413;
+    case DeviceRegistryErrorCode.IMPORT_UNREADABLE:
+      return 400;
     case DeviceRegistryErrorCode.MODEL_VERSION_PUBLISHED:
     case DeviceRegistryErrorCode.SERIAL_TAKEN:
     case DeviceRegistryErrorCode.LIFECYCLE_TRANSITION_NOT_ALLOWED:
@@ -63,9 +70,12 @@ export function deviceRegistryGrpcStatus(code: DeviceRegistryErrorCode): GrpcSta
     case DeviceRegistryErrorCode.MODEL_NOT_FOUND:
     case DeviceRegistryErrorCode.TENANT_NOT_FOUND:
     case DeviceRegistryErrorCode.CREDENTIAL_NOT_FOUND:
+    case DeviceRegistryErrorCode.IMPORT_NOT_FOUND:
       return GrpcStatus.NOT_FOUND;
     case DeviceRegistryErrorCode.CREDENTIAL_INPUT_INVALID:
     case DeviceRegistryErrorCode.TWIN_TOO_LARGE:
+    case DeviceRegistryErrorCode.IMPORT_TOO_LARGE:
+    case DeviceRegistryErrorCode.IMPORT_UNREADABLE:
       return GrpcStatus.INVALID_ARGUMENT;
     case DeviceRegistryErrorCode.DEVICE_NOT_AUTHENTICATED:
       return GrpcStatus.UNAUTHENTICATED;
@@ -117,6 +127,9 @@ export function deviceRegistryKafkaDisposition(code: DeviceRegistryErrorCode): K
     case DeviceRegistryErrorCode.CREDENTIAL_INPUT_INVALID:
     case DeviceRegistryErrorCode.DEVICE_NOT_AUTHENTICATED:
     case DeviceRegistryErrorCode.TWIN_TOO_LARGE:
+    case DeviceRegistryErrorCode.IMPORT_NOT_FOUND:
+    case DeviceRegistryErrorCode.IMPORT_TOO_LARGE:
+    case DeviceRegistryErrorCode.IMPORT_UNREADABLE:
       return 'dead-letter';
     default:
       return assertNever(code);
@@ -144,4 +157,8 @@ export class DeviceRegistryError extends DomainError<DeviceRegistryErrorCode> {
       version === undefined ? `Thing model ${id} was not found` : `Thing model ${id} has no version ${version}`,
     );
   }
+}
+
+export function isDeviceRegistryError(err: unknown): err is DeviceRegistryError {
+  return err instanceof DeviceRegistryError;
 }

@@ -6,6 +6,10 @@ import { CredentialsController } from './credentials/credentials.controller';
 import { CredentialsRepository } from './credentials/credentials.repository';
 import { CREDENTIAL_HASH, CredentialsService } from './credentials/credentials.service';
 import { FleetController } from './fleet/fleet.controller';
+import { ImportsController } from './imports/imports.controller';
+import { ImportsRepository } from './imports/imports.repository';
+import { IMPORT_SETTINGS, ImportSettings, ImportsService } from './imports/imports.service';
+import { IMPORT_WORKER_SETTINGS, ImportsWorker } from './imports/imports.worker';
 import { TwinsController } from './twins/twins.controller';
 import { TwinsRepository } from './twins/twins.repository';
 import { TwinsService } from './twins/twins.service';
@@ -28,6 +32,7 @@ export interface RegistryInfraSettings {
   modelCacheSize: number;
   credentialKey: string;
   credentialCache: { size: number; ttlMs: number };
+  imports: ImportSettings & { pollIntervalMs: number };
 }
 
 /** The runtime's connections and the registry's settings, shared by the feature modules. */
@@ -44,6 +49,8 @@ export class DeviceRegistryInfraModule {
       { provide: MODEL_CACHE_SETTINGS, useValue: { size: settings.modelCacheSize } },
       { provide: CREDENTIAL_HASH, useValue: new KeyedSecretHash(settings.credentialKey) },
       { provide: CREDENTIAL_CACHE_SETTINGS, useValue: settings.credentialCache },
+      { provide: IMPORT_SETTINGS, useValue: settings.imports },
+      { provide: IMPORT_WORKER_SETTINGS, useValue: { pollIntervalMs: settings.imports.pollIntervalMs } },
     ];
     return { module: DeviceRegistryInfraModule, providers, exports: providers.map((p) => p.provide) };
   }
@@ -65,7 +72,14 @@ export class ModelsModule {}
 
 @Module({
   imports: [TenantsModule, ModelsModule],
-  controllers: [DevicesController, FleetController, CredentialsController, TwinsController, DeviceRegistryGrpcController],
+  controllers: [
+    DevicesController,
+    FleetController,
+    ImportsController,
+    CredentialsController,
+    TwinsController,
+    DeviceRegistryGrpcController,
+  ],
   providers: [
     DevicesRepository,
     DevicesService,
@@ -75,6 +89,9 @@ export class ModelsModule {}
     CredentialCache,
     TwinsRepository,
     TwinsService,
+    ImportsRepository,
+    ImportsService,
+    ImportsWorker,
   ],
 })
 export class DevicesModule {}

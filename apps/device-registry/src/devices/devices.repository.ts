@@ -99,6 +99,58 @@ export class DevicesRepository {
     return rows.length === 1;
   }
 
+  /** Many devices in one statement; rows whose (tenant, manufacturer, serial) exists already are skipped. Returns the ids inserted. */
+  async insertMany(
+    manager: EntityManager,
+    rows: Omit<DeviceRow, 'modelName' | 'version' | 'createdAt' | 'updatedAt' | 'handle'>[],
+  ): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    const inserted = await manager.query<{ id: string }[]>(
+      `INSERT INTO devices (tenant_id, id, tenant_path, tenant_kind, name, manufacturer, serial, model_tenant_id, model_id, model_version,
+         status, handle_suffix, tags, gateway_id, category, commissioned_on, rated_power_kw, efficiency_grade, nc_capable, key_process, criticality)
+       SELECT x.tenant_id, x.id, $3::uuid[], $4, x.name, x.manufacturer, x.serial, x.model_tenant_id, x.model_id, x.model_version, x.status,
+              x.handle_suffix, x.tags, x.gateway_id, x.category, x.commissioned_on, x.rated_power_kw, x.efficiency_grade, x.nc_capable, x.key_process, x.criticality
+         FROM unnest($1::uuid[], $2::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::uuid[], $10::int[], $11::text[], $12::text[], $13::jsonb[],
+                     $14::uuid[], $15::text[], $16::date[], $17::numeric[], $18::smallint[], $19::boolean[], $20::boolean[], $21::text[])
+           AS x(tenant_id, id, name, manufacturer, serial, model_tenant_id, model_id, model_version, status, handle_suffix, tags, gateway_id,
+                category, commissioned_on, rated_power_kw, efficiency_grade, nc_capable, key_process, criticality)
+       ON CONFLICT (tenant_id, manufacturer, serial) DO NOTHING RETURNING id`,
+      [
+        col((r) => r.tenantId),
+        col((r) => r.id),
+        rows[0].tenantPath,
+        rows[0].tenantKind,
+        col((r) => r.name),
+        col((r) => r.manufacturer),
+        col((r) => r.serial),
+        col((r) => r.modelTenantId),
+        col((r) => r.modelId),
+        col((r) => r.modelVersion),
+        col((r) => r.status),
+        col((r) => r.handleSuffix),
+        col((r) => JSON.stringify(r.tags)),
+        col((r) => r.gatewayId),
+        ...[0, 1, 2, 3, 4, 5, 6].map((i) => col((r) => profileParams(r.profile)[i])),
+      ],
+    );
+    return new Set(inserted.map((r) => r.id));
+  }
+
+  /** Ids of the devices a tenant has with these (manufacturer, serial) pairs. */
+  async idsBySerial(
+    manager: EntityManager,
+    tenantId: string,
+    keys: { manufacturer: string; serial: string }[],
+  ): Promise<Map<string, string>> {
+    const rows = await manager.query<{ id: string; manufacturer: string; serial: string }[]>(
+      `SELECT d.id, d.manufacturer, d.serial FROM devices d JOIN unnest($2::text[], $3::text[]) AS k(manufacturer, serial)
+         ON d.manufacturer = k.manufacturer AND d.serial = k.serial WHERE d.tenant_id = $1`,
+      [tenantId, keys.map((k) => k.manufacturer), keys.map((k) => k.serial)],
+    );
+    return new Map(rows.map((r) => [`${r.manufacturer}\u0000${r.serial}`, r.id]));
+  }
+
   async find(id: string, manager?: EntityManager, lock = false): Promise<DeviceRow | undefined> {
     const rows = await (manager ?? this.dataSource).query<DeviceRow[]>(
       `SELECT ${COLUMNS}, g.gateway_id AS "gatewayGatewayId" FROM ${FROM} LEFT JOIN devices g ON g.id = d.gateway_id

@@ -179,7 +179,12 @@ export class DevicesService {
   private async announce(manager: EntityManager, type: DeviceRegistryEventType, id: string): Promise<void> {
     const d = await this.devices.find(id, manager);
     if (!d) throw DeviceRegistryError.deviceNotFound(id);
-    const data: DeviceEventData = {
+    await this.outbox.deviceChanged(manager, type, this.eventData(d));
+  }
+
+  /** A device as its events carry it. */
+  eventData(d: Omit<DeviceRow, 'createdAt' | 'updatedAt'>): DeviceEventData {
+    return {
       id: d.id,
       tenantId: d.tenantId,
       tenantKind: d.tenantKind,
@@ -196,7 +201,6 @@ export class DevicesService {
       registryUrl: `${this.settings.publicUrl.replace(/\/$/, '')}/v1/devices/${d.id}`,
       version: d.version,
     };
-    await this.outbox.deviceChanged(manager, type, data);
   }
 
   /** A device the actor manages (locked in a transaction); any other reads as missing. */
@@ -221,7 +225,7 @@ export class DevicesService {
   }
 
   /** A gateway is a live device of the same tenant that is not itself behind a gateway (two levels). */
-  private async checkGateway(manager: EntityManager, tenantId: string, gatewayId: string, deviceId: string): Promise<void> {
+  async checkGateway(manager: EntityManager, tenantId: string, gatewayId: string, deviceId: string): Promise<void> {
     const gateway = gatewayId === deviceId ? undefined : await this.devices.find(gatewayId, manager);
     const problem =
       !gateway || gateway.tenantId !== tenantId

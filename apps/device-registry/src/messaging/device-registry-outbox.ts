@@ -21,6 +21,17 @@ export class DeviceRegistryOutbox {
     ]);
   }
 
+  /** A bulk import's registrations: one outbox append (one bulk row), one message per device. */
+  devicesRegistered(manager: EntityManager, devices: DeviceEventData[]): Promise<void> {
+    return this.writer.append(
+      manager,
+      Topics.deviceRegistryDevice,
+      devices.map((data) =>
+        createEnvelope({ type: 'DeviceRegistered', source: EventSources.deviceRegistry, tenantId: data.tenantId, subject: data.id, data }),
+      ),
+    );
+  }
+
   credentialChanged(manager: EntityManager, type: CredentialEventType, data: CredentialEventData): Promise<void> {
     return this.writer.append(manager, Topics.deviceRegistryCredential, [
       createEnvelope({ type, source: EventSources.deviceRegistry, tenantId: data.tenantId, subject: data.deviceId, data }),

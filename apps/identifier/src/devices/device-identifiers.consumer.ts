@@ -18,6 +18,8 @@ export class DeviceIdentifiersConsumer implements OnApplicationBootstrap, OnAppl
       group: `iip.identifier.devices.${this.devices.nodePrefix}`,
       topics: [Topics.deviceRegistryDevice],
       handle: (event, ctx) => this.devices.applyDeviceEvent(ctx.manager, event.type, event.data as DeviceEventData),
+      // A bulk import's registrations arrive by the thousand: registered together.
+      handleMany: (events, ctx) => this.devices.applyDeviceEvents(ctx.manager, events),
       what: 'device event consumer',
     });
   }

@@ -7,6 +7,12 @@ import { HandleValueInput } from '../identifiers/dto/handle-value.schema';
 import { IdentifiersService } from '../identifiers/identifiers.service';
 import { NODE_SETTINGS, NodeSettings, PrefixesService } from '../prefixes/prefixes.service';
 import { TemplatesRepository } from '../templates/templates.repository';
+import { TemplatesService } from '../templates/templates.service';
+import { PrefixEntity } from '../prefixes/prefix.entity';
+import { IdentifiersRepository } from '../identifiers/identifiers.repository';
+import { IdentifierOutbox } from '../messaging/identifier-outbox';
+import { buildValues } from '../identifiers/values';
+import { EventEnvelope } from '@iip/platform-kafka';
 
 /** The template every device identifier follows (kind `device`): what the registry announces. */
 export const DEVICE_TEMPLATE_KIND = 'device';
@@ -38,6 +44,9 @@ export class DeviceIdentifiersService {
     private readonly identifiers: IdentifiersService,
     private readonly prefixes: PrefixesService,
     private readonly templates: TemplatesRepository,
+    private readonly templateRules: TemplatesService,
+    private readonly repository: IdentifiersRepository,
+    private readonly outbox: IdentifierOutbox,
     @Inject(NODE_SETTINGS) private readonly node: NodeSettings,
   ) {}
 
@@ -69,6 +78,80 @@ export class DeviceIdentifiersService {
       template: { kind: DEVICE_TEMPLATE_KIND },
       origin: { source: EventSources.deviceRegistry, id: device.id },
     });
+  }
+
+  /**
+   * Many device events in the consumer's transaction: registrations of devices without an
+   * identifier go in as one multi-row insert (a bulk import's thousands); anything else goes
+   * through applyDeviceEvent, one by one, in order.
+   */
+  async applyDeviceEvents(manager: EntityManager, events: EventEnvelope[]): Promise<void> {
+    const registrations = events.filter((e) => e.type === DeviceRegistryEventTypes.DeviceRegistered);
+    if (registrations.length !== events.length) {
+      for (const e of events) await this.applyDeviceEvent(manager, e.type, e.data as DeviceEventData);
+      return;
+    }
+    const template = await this.templateRules.resolve(DEVICE_TEMPLATE_KIND);
+    const prefixes = new Map<string, Awaited<ReturnType<PrefixesService['enterprisePrefixOf']>>>();
+    const rows: {
+      device: DeviceEventData;
+      key: string;
+      handle: string;
+      prefix: string;
+      prefixRow: PrefixEntity;
+      tenantId: string;
+      input: HandleValueInput[];
+    }[] = [];
+    for (const e of registrations) {
+      const device = e.data as DeviceEventData;
+      if (!prefixes.has(device.tenantId)) prefixes.set(device.tenantId, await this.prefixes.enterprisePrefixOf(device.tenantId, manager));
+      const prefix = prefixes.get(device.tenantId);
+      if (!prefix) throw new EnterprisePrefixNotYetAllocated(`Tenant ${device.tenantId} has no enterprise prefix on this node yet`);
+      const handle = parseHandle(`${prefix.prefix}/${device.handleSuffix}`);
+      if (isHandleSyntaxError(handle)) throw new Error(`Device ${device.id}: ${handle.message}`);
+      const input = deviceValues(device);
+      this.templateRules.validate(template, input);
+      rows.push({
+        device,
+        key: handle.key,
+        handle: handle.handle,
+        prefix: prefix.prefix,
+        prefixRow: prefix,
+        tenantId: prefix.tenantId ?? device.tenantId,
+        input,
+      });
+    }
+    const inserted = await this.repository.insertMany(
+      manager,
+      rows.map((r) => ({
+        key: r.key,
+        handle: r.handle,
+        prefix: r.prefix,
+        tenantId: r.tenantId,
+        templateKind: template.kind,
+        templateVersion: template.version,
+      })),
+    );
+    const fresh = rows.filter((r) => inserted.has(r.key));
+    await this.repository.insertValues(
+      manager,
+      fresh.flatMap((r) => buildValues(r.input, r.prefixRow, this.node.defaultTtl).map((v) => ({ ...v, key: r.key }))),
+    );
+    await this.outbox.identifiersRegistered(
+      manager,
+      fresh.map((r) => ({
+        handle: r.handle,
+        key: r.key,
+        prefix: r.prefix,
+        tenantId: r.tenantId,
+        version: 1,
+        change: 'registered' as const,
+        origin: { source: EventSources.deviceRegistry, id: r.device.id },
+      })),
+    );
+    // A device registered again (a replayed event): its identifier is brought up to date.
+    for (const r of rows.filter((x) => !inserted.has(x.key)))
+      await this.applyDeviceEvent(manager, DeviceRegistryEventTypes.DeviceRegistered, r.device);
   }
 
   get nodePrefix(): string {

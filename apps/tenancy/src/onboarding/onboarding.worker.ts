@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppLogger, InjectLogger } from '@iip/platform-observability';
+import { PollingWorker } from '@iip/platform-runtime';
 import { OnboardingService } from './onboarding.service';
 
 export const ONBOARDING_WORKER_SETTINGS = Symbol('ONBOARDING_WORKER_SETTINGS');
@@ -10,56 +11,32 @@ export const ONBOARDING_WORKER_SETTINGS = Symbol('ONBOARDING_WORKER_SETTINGS');
  */
 @Injectable()
 export class OnboardingWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
+  private readonly worker: PollingWorker;
 
   constructor(
-    private readonly onboarding: OnboardingService,
-    @InjectLogger() private readonly logger: AppLogger,
-    @Inject(ONBOARDING_WORKER_SETTINGS) private readonly settings: { pollIntervalMs: number },
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.running = true;
-    this.loop = this.run();
+    onboarding: OnboardingService,
+    @InjectLogger() logger: AppLogger,
+    @Inject(ONBOARDING_WORKER_SETTINGS) settings: { pollIntervalMs: number },
+  ) {
+    this.worker = new PollingWorker(logger, 'onboarding worker', settings.pollIntervalMs, async (running) => {
+      for (const id of await onboarding.openJobIds()) {
+        while (running() && (await onboarding.applyNextRow(id))) {
+          // one row per transaction
+        }
+      }
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+  onApplicationBootstrap(): void {
+    this.worker.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** A job was just created: start on it now rather than at the next poll. */
   kick(): void {
-    this.wake?.();
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      try {
-        const ids = await this.onboarding.openJobIds();
-        for (const id of ids) {
-          while (this.running && (await this.onboarding.applyNextRow(id))) {
-            // one row per transaction
-          }
-        }
-        failures = 0;
-      } catch (err) {
-        failures++;
-        this.logger.error({ err }, 'onboarding worker pass failed; will retry');
-      }
-      // Back off while the database keeps failing, up to 30 s between passes.
-      const delay = Math.min(this.settings.pollIntervalMs * 2 ** failures, 30_000);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    this.worker.kick();
   }
 }

@@ -22,6 +22,8 @@ export interface HttpSetupOptions {
   jsonLimit?: string;
   /** Text media types accepted as a raw string body (e.g. NDJSON, CSV) and their limit. */
   textTypes?: string[];
+  /** Media types accepted but left unparsed: the route reads the request as a stream (large uploads). */
+  streamTypes?: string[];
   textLimit?: string;
   openApi?: { title: string; description: string; version: string };
   /**
@@ -48,7 +50,7 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  */
 export function setupHttp(app: INestApplication, options: HttpSetupOptions): void {
   const textTypes = options.textTypes ?? [];
-  const accepted = ['application/json', 'application/x-www-form-urlencoded', ...textTypes];
+  const accepted = ['application/json', 'application/x-www-form-urlencoded', ...textTypes, ...(options.streamTypes ?? [])];
   app.use(requestObservability(options.logger, options.metrics));
   app.use((req: Request, res: Response, next: NextFunction) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;

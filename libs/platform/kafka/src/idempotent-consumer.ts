@@ -27,6 +27,14 @@ export interface IdempotentConsumerOptions {
   /** Full topic names (prefix included). */
   topics: string[];
   handle: EventHandler;
+  /**
+   * Applies consecutive events of a partition together, in one transaction (bulk writes: a
+   * device import's registrations). A batch that fails is applied again one event at a time
+   * through `handle`, with the usual retries and dead-lettering.
+   */
+  handleMany?: (events: EventEnvelope[], ctx: { manager: EntityManager; topic: string; partition: number }) => Promise<void>;
+  /** Events per handleMany call at most (default 500). */
+  maxBatch?: number;
   /** Attempts before a message is dead-lettered (first try included). */
   maxAttempts?: number;
   initialBackoffMs?: number;
@@ -88,13 +96,58 @@ export class IdempotentConsumer {
   private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const heartbeat = () => payload.heartbeat();
-    for (const message of batch.messages) {
+    const maxBatch = this.options.maxBatch ?? 500;
+    for (let i = 0; i < batch.messages.length;) {
       if (!payload.isRunning() || payload.isStale()) break;
+      if (this.options.handleMany) {
+        const group = batch.messages.slice(i, i + maxBatch);
+        if (group.length > 1 && (await this.applyTogether(batch.topic, batch.partition, group))) {
+          i += group.length;
+          payload.resolveOffset(group[group.length - 1].offset);
+          await payload.commitOffsetsIfNecessary();
+          await heartbeat();
+          continue;
+        }
+      }
+      const message = batch.messages[i++];
       const requestId = normaliseRequestId(headerValue(message.headers, REQUEST_ID_HEADER));
       await runWithRequestContext(requestId, () => this.processMessage(batch.topic, batch.partition, message, heartbeat));
       payload.resolveOffset(message.offset);
       await payload.commitOffsetsIfNecessary();
       await heartbeat();
+    }
+  }
+
+  /** One transaction for the group; false (nothing applied) when a message is malformed or the handler fails. */
+  private async applyTogether(topic: string, partition: number, messages: KafkaMessage[]): Promise<boolean> {
+    const handleMany = this.options.handleMany;
+    if (!handleMany) return false;
+    let events: EventEnvelope[];
+    try {
+      events = messages.map((m) => parseEnvelope(m.value));
+    } catch {
+      return false; // one at a time: the malformed one goes to the DLQ alone
+    }
+    try {
+      const applied = await this.dataSource.transaction(async (manager) => {
+        const inserted: { event_id: string }[] = await manager.query(
+          `INSERT INTO processed_events (consumer_group, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id`,
+          [this.options.groupId, events.map((e) => e.id)],
+        );
+        const fresh = new Set(inserted.map((r) => r.event_id));
+        // Each event once, also when the partition holds it twice.
+        const todo = events.filter((e) => fresh.delete(e.id));
+        if (todo.length > 0) await handleMany(todo, { manager, topic, partition });
+        return todo.length;
+      });
+      for (let n = 0; n < events.length; n++) this.options.onOutcome?.(topic, n < applied ? 'applied' : 'duplicate');
+      return true;
+    } catch (err) {
+      this.logger.warn(
+        { topic, partition, events: events.length, err: (err as Error).message },
+        'batch failed; applying its events one at a time',
+      );
+      return false;
     }
   }
 

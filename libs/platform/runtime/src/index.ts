@@ -1,2 +1,3 @@
 export * from './service-runtime';
 export * from './service-main';
+export * from './polling-worker';

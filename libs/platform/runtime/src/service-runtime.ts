@@ -157,7 +157,13 @@ export class ServiceRuntime {
    * transaction of this service's database. Stop it with the returned function (a Nest
    * adapter's onApplicationShutdown).
    */
-  consume(options: { group: string; topics: string[]; handle: IdempotentConsumerOptions['handle']; what: string }): () => Promise<void> {
+  consume(options: {
+    group: string;
+    topics: string[];
+    handle: IdempotentConsumerOptions['handle'];
+    handleMany?: IdempotentConsumerOptions['handleMany'];
+    what: string;
+  }): () => Promise<void> {
     const { config } = this;
     let consumer: IdempotentConsumer | undefined;
     let stopped = false;
@@ -173,6 +179,7 @@ export class ServiceRuntime {
             groupId: config.KAFKA_TOPIC_PREFIX + options.group,
             topics: options.topics.map((t) => config.KAFKA_TOPIC_PREFIX + t),
             handle: options.handle,
+            handleMany: options.handleMany,
             onOutcome: (topic, outcome) => this.metrics.kafkaMessages.inc({ topic, outcome }),
           },
         );
