@@ -13,6 +13,7 @@ import { IMPORT_WORKER_SETTINGS, ImportsWorker } from './imports/imports.worker'
 import { TwinsController } from './twins/twins.controller';
 import { TwinsRepository } from './twins/twins.repository';
 import { TwinsService } from './twins/twins.service';
+import { TwinWatchService } from './twins/twin-watch.service';
 import { DeviceRegistryGrpcController } from './devices/device-registry.grpc-controller';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesRepository } from './devices/devices.repository';
@@ -89,6 +90,7 @@ export class ModelsModule {}
     CredentialCache,
     TwinsRepository,
     TwinsService,
+    TwinWatchService,
     ImportsRepository,
     ImportsService,
     ImportsWorker,

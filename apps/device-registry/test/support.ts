@@ -1,4 +1,4 @@
-import { credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
+import { ClientReadableStream, credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
 import { DeviceRegistryV1 } from '@iip/contracts';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment } from '@iip/platform-testing';
@@ -30,7 +30,10 @@ type Unary<Req, Res> = (req: Req, md: Metadata, cb: (err: ServiceError | null, r
 /** A plain grpc-js client of DeviceRegistryService, as a partner system would use it. */
 export function deviceRegistryGrpcClient(url: string) {
   const Ctor = makeGenericClientConstructor(DeviceRegistryV1.DeviceRegistryServiceService, 'DeviceRegistryService');
-  const client = new Ctor(url, credentials.createInsecure()) as unknown as Record<string, Unary<unknown, unknown>> & { close(): void };
+  const client = new Ctor(url, credentials.createInsecure()) as unknown as Record<string, Unary<unknown, unknown>> & {
+    watchTwinChanges(req: DeviceRegistryV1.WatchTwinChangesRequest, md: Metadata): ClientReadableStream<DeviceRegistryV1.TwinChange>;
+    close(): void;
+  };
   const call =
     <Req, Res>(method: string) =>
     (req: Req, token?: string): Promise<Res> =>
@@ -46,6 +49,11 @@ export function deviceRegistryGrpcClient(url: string) {
     authenticateDevice: call<DeviceRegistryV1.AuthenticateDeviceRequest, DeviceRegistryV1.AuthenticatedDevice>('authenticateDevice'),
     getTwin: call<DeviceRegistryV1.GetTwinRequest, DeviceRegistryV1.Twin>('getTwin'),
     updateReported: call<DeviceRegistryV1.UpdateReportedRequest, DeviceRegistryV1.Twin>('updateReported'),
+    watchTwinChanges: (req: DeviceRegistryV1.WatchTwinChangesRequest, token: string) => {
+      const md = new Metadata();
+      md.set('authorization', `Bearer ${token}`);
+      return client.watchTwinChanges(req, md);
+    },
     close: () => client.close(),
   };
 }

@@ -223,6 +223,38 @@ describe('device registry: credentials hold across instances; twins validate aga
     const badQuery = await fleet("reported.temperature > 'hot' AND");
     expect([badQuery.status, badQuery.body.errors?.[0]?.field]).toEqual([400, 'q']);
 
+    // Twin changes stream to those who manage the device, and to no one else.
+    const watcher = deviceRegistryGrpcClient(b.grpcUrl);
+    const outsider = await createTenant(tenancy, op, { kind: 'group' });
+    const outsiderToken = (await clientToken(tenancy, op, outsider.id, ['devices:read'])).token;
+    const seen: { deviceId: string; side: string; patchJson: string }[] = [];
+    const leaked: unknown[] = [];
+    const mine = watcher.watchTwinChanges({ deviceId: '' }, token);
+    const theirs = watcher.watchTwinChanges({ deviceId: '' }, outsiderToken);
+    mine.on('data', (c: { deviceId: string; side: string; patchJson: string }) => seen.push(c));
+    theirs.on('data', (c: unknown) => leaked.push(c));
+    for (const s of [mine, theirs]) s.on('error', () => undefined);
+    try {
+      let n = 0;
+      await waitFor(
+        async () => {
+          await as(a.httpUrl).patch(twin('/desired'), { speed: 1000 + (n++ % 2) });
+          return seen.some((c) => c.side === 'desired') ? true : undefined;
+        },
+        15_000,
+        'a desired change on the stream',
+        300,
+      );
+      expect(seen[0]).toMatchObject({ deviceId, side: 'desired' });
+      expect(JSON.parse(seen[0].patchJson)).toHaveProperty('speed');
+      expect(leaked).toEqual([]);
+      await as(a.httpUrl).patch(twin('/desired'), { speed: 1200 });
+    } finally {
+      mine.cancel();
+      theirs.cancel();
+      watcher.close();
+    }
+
     // gRPC: the same twin, and reported updates with the same rules.
     const grpc = deviceRegistryGrpcClient(a.grpcUrl);
     try {

@@ -8,6 +8,8 @@ import { CredentialsService } from '../credentials/credentials.service';
 import { ModelsService } from '../models/models.service';
 import { JsonObject } from '../twins/twin-document';
 import { TwinView, TwinsService } from '../twins/twins.service';
+import { TwinWatchService } from '../twins/twin-watch.service';
+import { Observable, map } from 'rxjs';
 import { DeviceScopes } from '../scopes';
 import { DeviceView, DevicesService } from './devices.service';
 
@@ -26,7 +28,22 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
     private readonly models: ModelsService,
     private readonly credentials: CredentialsService,
     private readonly twins: TwinsService,
+    private readonly watches: TwinWatchService,
   ) {}
+
+  @RequireScopes(DeviceScopes.DevicesRead)
+  watchTwinChanges(request: DeviceRegistryV1.WatchTwinChangesRequest, metadata: Metadata): Observable<DeviceRegistryV1.TwinChange> {
+    return this.watches.watch(principalOf(metadata), request.deviceId ? uuidOf(request.deviceId, 'device_id') : undefined).pipe(
+      map((c) => ({
+        deviceId: c.deviceId,
+        side: c.side,
+        version: c.version,
+        patchJson: JSON.stringify(c.patch),
+        deltaJson: JSON.stringify(c.delta),
+        time: c.time,
+      })),
+    );
+  }
 
   @RequireScopes(DeviceScopes.DevicesAuthenticate)
   async authenticateDevice(
