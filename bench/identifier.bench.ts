@@ -17,6 +17,7 @@ import { IdentifierV1 } from '@iip/contracts';
 import { resolveGrpcPort } from '@iip/platform-grpc';
 import { createTestEnvironment, waitFor } from '@iip/platform-testing';
 import { NativeMeasured, nativeLoad } from './native-load';
+import { closedLoopGrpc, grpcCall, grpcFrame } from './grpc-load';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -59,86 +60,12 @@ async function http(url: string, handles: string[], headers: Record<string, stri
 /** HTTP/2 connections the gRPC load is spread over (the in-flight count stays CONNECTIONS). */
 const GRPC_CHANNELS = Number(process.env.BENCH_GRPC_CHANNELS ?? 4);
 const RESOLVE_PATH = IdentifierV1.IdentifierServiceService.resolve.path;
-/** What a grpc-js client sends with an anonymous unary call, so the servers parse what they would in production. */
-const GRPC_CALL_HEADERS = {
-  [http2.constants.HTTP2_HEADER_METHOD]: 'POST',
-  [http2.constants.HTTP2_HEADER_PATH]: RESOLVE_PATH,
-  'content-type': 'application/grpc',
-  te: 'trailers',
-  'grpc-accept-encoding': 'identity,deflate,gzip',
-  'accept-encoding': 'identity',
-  'user-agent': 'iip-bench grpc-load',
-};
 
-/** A gRPC length-prefixed message: uncompressed flag, 4-byte big-endian length, the protobuf bytes. */
-function grpcFrame(message: Uint8Array): Buffer {
-  const frame = Buffer.alloc(5 + message.length);
-  frame.writeUInt32BE(message.length, 1);
-  frame.set(message, 5);
-  return frame;
-}
-
-/** One unary Resolve on an HTTP/2 session: the answer, or undefined unless it ended with grpc-status 0 and decodes. */
-function grpcCall(session: http2.ClientHttp2Session, frame: Buffer): Promise<IdentifierV1.ResolveResponse | undefined> {
-  return new Promise((resolve) => {
-    const stream = session.request(GRPC_CALL_HEADERS);
-    const chunks: Buffer[] = [];
-    let status: unknown;
-    const readStatus = (headers: http2.IncomingHttpHeaders) => {
-      if (headers['grpc-status'] !== undefined) status = headers['grpc-status'];
-    };
-    stream.on('response', readStatus); // a trailers-only answer (an error) carries it here
-    stream.on('trailers', readStatus);
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', () => undefined); // 'close' follows and counts it
-    stream.on('close', () => {
-      if (status !== '0') return resolve(undefined);
-      const body = Buffer.concat(chunks);
-      try {
-        resolve(IdentifierV1.ResolveResponse.decode(body.subarray(5, 5 + body.readUInt32BE(1))));
-      } catch {
-        resolve(undefined);
-      }
-    });
-    stream.end(frame);
-  });
-}
-
-/**
- * Closed-loop gRPC load: CONNECTIONS calls in flight for DURATION_S over GRPC_CHANNELS HTTP/2
- * connections, latencies recorded. It speaks gRPC over node:http2 itself (requests encoded once
- * per handle, answers decoded) rather than through a grpc-js client: on this 2-core machine a
- * grpc-js client on one channel spent about 2.5 times the CPU per call of the bare grpc-js server
- * it drove (a whole core against 37% of one, at ~9k calls/s), so it, not the server, set the
- * numbers. This one costs less than the server per call, but it too is the limit once a server
- * answers as cheaply as the bare one (both then idle a third of the time): a ratio near 1 means
- * "reaches the generator's ceiling". Every gRPC row, the baseline's included, is measured with
- * this one generator.
- */
-async function grpcLoad(url: string, handles: string[], authoritative: boolean): Promise<Measured> {
-  const sessions = Array.from({ length: GRPC_CHANNELS }, () => http2.connect(`http://${url}`));
-  for (const session of sessions) session.on('error', () => undefined); // its streams fail and are counted
+function grpcLoad(url: string, handles: string[], authoritative: boolean): Promise<Measured> {
   const frames = handles.map((handle) =>
     grpcFrame(IdentifierV1.ResolveRequest.encode({ handle, types: [], indexes: [], authoritative }).finish()),
   );
-  const latencies: number[] = [];
-  let errors = 0;
-  let i = 0;
-  const deadline = Date.now() + DURATION_S * 1000;
-  const worker = async (w: number) => {
-    const session = sessions[w % sessions.length];
-    while (Date.now() < deadline) {
-      const frame = frames[i++ % frames.length];
-      const started = performance.now();
-      if (!(await grpcCall(session, frame))) errors++;
-      latencies.push(performance.now() - started);
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
-  for (const session of sessions) session.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] * 10) / 10;
-  return { rps: latencies.length / DURATION_S, p50: at(0.5), p99: at(0.99), errors };
+  return closedLoopGrpc(url, RESOLVE_PATH, frames, { durationS: DURATION_S, inFlight: CONNECTIONS, channels: GRPC_CHANNELS });
 }
 
 /**
@@ -151,7 +78,12 @@ async function checkGrpcAnswers(url: string, handles: string[]): Promise<void> {
   try {
     for (const handle of handles) {
       const ask = (authoritative: boolean) =>
-        grpcCall(session, grpcFrame(IdentifierV1.ResolveRequest.encode({ handle, types: [], indexes: [], authoritative }).finish()));
+        grpcCall(
+          session,
+          RESOLVE_PATH,
+          grpcFrame(IdentifierV1.ResolveRequest.encode({ handle, types: [], indexes: [], authoritative }).finish()),
+          (b) => IdentifierV1.ResolveResponse.decode(b),
+        );
       const [cached, authoritative] = [await ask(false), await ask(true)];
       if (!cached || JSON.stringify(cached) !== JSON.stringify(authoritative))
         throw new Error(

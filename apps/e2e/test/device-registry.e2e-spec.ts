@@ -295,6 +295,13 @@ describe('device registry: devices get identifiers; groups read their subsidiari
     const exported = await as(subToken).get(`/v1/models/${imported.body.id}/versions/1/td`);
     expect(exported.headers['content-type']).toContain('application/td+json');
     expect(exported.body).toMatchObject({ title: 'Boiler', properties: { pressure: { type: 'number', unit: 'bar', readOnly: true } } });
+    // A device of the imported model refuses a reported value out of the TD's range, naming the path.
+    await as(subToken).post(`/v1/models/${imported.body.id}/versions/1/publish`, {});
+    const boiler = await register(subToken, { name: 'Boiler 1', manufacturer: 'Taishan', serial: 'TS-1', model: { id: imported.body.id } });
+    expect(boiler.status).toBe(201);
+    const outOfRange = await as(subToken).patch(`/v1/devices/${boiler.body.id}/twin/reported`, { pressure: 30 });
+    expect([outOfRange.status, outOfRange.body.errors]).toEqual([400, [{ field: 'reported.pressure', message: 'must be <= 25' }]]);
+    expect((await as(subToken).patch(`/v1/devices/${boiler.body.id}/twin/reported`, { pressure: 12.5 })).status).toBe(200);
     const refused = await as(subToken).post('/v1/models/import-td', { thingDescription: { ...td, properties: { x: { forms: [] } } } });
     expect([refused.status, refused.body.code]).toEqual([422, 'TD_NOT_IMPORTABLE']);
     expect(refused.body.details.problems).toEqual([
