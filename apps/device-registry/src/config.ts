@@ -28,6 +28,8 @@ export const deviceRegistryEnvSchema = {
   DEVICE_REGISTRY_CREDENTIAL_CACHE_SIZE: positiveInt(100_000),
   /** Longest a cached credential set lives without an event (events drop it at once), ms. */
   DEVICE_REGISTRY_CREDENTIAL_CACHE_TTL_MS: positiveInt(300_000),
+  /** Tenancy's gRPC address, asked (CheckAccess) whether a tenant granted the caller devices:read. */
+  DEVICE_REGISTRY_TENANCY_GRPC_URL: z.string().min(1).default('127.0.0.1:50100'),
   /** Bulk imports: rows and MiB per upload, rows per transaction, poll interval of the worker. */
   DEVICE_REGISTRY_IMPORT_MAX_ROWS: positiveInt(1_000_000),
   DEVICE_REGISTRY_IMPORT_MAX_MB: positiveInt(512),

@@ -26,6 +26,7 @@ export async function startDeviceRegistry(config: DeviceRegistryConfig, options:
         modelCacheSize: config.DEVICE_REGISTRY_MODEL_CACHE_SIZE,
         credentialKey: config.DEVICE_REGISTRY_CREDENTIAL_KEY,
         credentialCache: { size: config.DEVICE_REGISTRY_CREDENTIAL_CACHE_SIZE, ttlMs: config.DEVICE_REGISTRY_CREDENTIAL_CACHE_TTL_MS },
+        tenancyGrpcUrl: config.DEVICE_REGISTRY_TENANCY_GRPC_URL,
         imports: {
           maxRows: config.DEVICE_REGISTRY_IMPORT_MAX_ROWS,
           maxBytes: config.DEVICE_REGISTRY_IMPORT_MAX_MB * 1024 * 1024,

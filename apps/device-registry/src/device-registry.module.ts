@@ -26,6 +26,7 @@ import { ModelsRepository } from './models/models.repository';
 import { ModelsService, TD_SETTINGS, TdSettings } from './models/models.service';
 import { TenantsConsumer } from './tenants/tenants.consumer';
 import { DEVICE_REGISTRY_DATA_SOURCE, TenantsRepository } from './tenants/tenants.repository';
+import { TENANCY_ACCESS_SETTINGS, TenancyAccess } from './tenants/tenancy-access';
 
 export interface RegistryInfraSettings {
   publicUrl: string;
@@ -34,6 +35,7 @@ export interface RegistryInfraSettings {
   credentialKey: string;
   credentialCache: { size: number; ttlMs: number };
   imports: ImportSettings & { pollIntervalMs: number };
+  tenancyGrpcUrl: string;
 }
 
 /** The runtime's connections and the registry's settings, shared by the feature modules. */
@@ -51,6 +53,7 @@ export class DeviceRegistryInfraModule {
       { provide: CREDENTIAL_HASH, useValue: new KeyedSecretHash(settings.credentialKey) },
       { provide: CREDENTIAL_CACHE_SETTINGS, useValue: settings.credentialCache },
       { provide: IMPORT_SETTINGS, useValue: settings.imports },
+      { provide: TENANCY_ACCESS_SETTINGS, useValue: { grpcUrl: settings.tenancyGrpcUrl } },
       { provide: IMPORT_WORKER_SETTINGS, useValue: { pollIntervalMs: settings.imports.pollIntervalMs } },
     ];
     return { module: DeviceRegistryInfraModule, providers, exports: providers.map((p) => p.provide) };
@@ -58,8 +61,8 @@ export class DeviceRegistryInfraModule {
 }
 
 @Module({
-  providers: [TenantsRepository, TenantsConsumer],
-  exports: [TenantsRepository],
+  providers: [TenantsRepository, TenantsConsumer, TenancyAccess],
+  exports: [TenantsRepository, TenancyAccess],
 })
 export class TenantsModule {}
 

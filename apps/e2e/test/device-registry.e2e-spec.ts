@@ -38,6 +38,7 @@ describe('device registry: devices get identifiers; groups read their subsidiari
   let siblingToken: string;
   let parkToken: string;
   let member: CreatedTenant;
+  let park: CreatedTenant;
   let memberToken: string;
   let pumpModel: string;
 
@@ -64,7 +65,10 @@ describe('device registry: devices get identifiers; groups read their subsidiari
     env = await createTestEnvironment('devreg');
     tenancy = await startTestTenancy(env);
     node = await startTestIdentifier(env, tenancy.httpUrl, { IDENTIFIER_NODE_PREFIX: '88.100' });
-    registry = await startTestDeviceRegistry(env, tenancy.httpUrl, { DEVICE_REGISTRY_PUBLIC_URL: 'https://devices.example.com' });
+    registry = await startTestDeviceRegistry(env, tenancy.httpUrl, {
+      DEVICE_REGISTRY_PUBLIC_URL: 'https://devices.example.com',
+      DEVICE_REGISTRY_TENANCY_GRPC_URL: tenancy.grpcUrl,
+    });
     op = await operatorToken(tenancy);
     group = await createTenant(tenancy, op, { kind: 'group' });
     groupToken = (await clientToken(tenancy, op, group.id, SCOPES)).token;
@@ -73,8 +77,9 @@ describe('device registry: devices get identifiers; groups read their subsidiari
     const sibling = await createTenant(tenancy, groupToken, { kind: 'subsidiary', parentId: group.id });
     subToken = (await clientToken(tenancy, groupToken, sub.id, SCOPES)).token;
     siblingToken = (await clientToken(tenancy, groupToken, sibling.id, SCOPES)).token;
-    const park = await createTenant(tenancy, op, { kind: 'park' });
-    parkToken = (await clientToken(tenancy, op, park.id, SCOPES)).token;
+    park = await createTenant(tenancy, op, { kind: 'park' });
+    // access:check lets the registry ask tenancy (CheckAccess, with this token) about grants the park holds.
+    parkToken = (await clientToken(tenancy, op, park.id, [...SCOPES, 'access:check'])).token;
     member = await createTenant(tenancy, op, { kind: 'park-member', parentId: park.id });
     memberToken = (await clientToken(tenancy, op, member.id, SCOPES)).token;
 
@@ -234,6 +239,21 @@ describe('device registry: devices get identifiers; groups read their subsidiari
     expect((await as(groupToken).get('/v1/devices/counts?groupBy=tenant')).body.groups).not.toContainEqual(
       expect.objectContaining({ value: member.id }),
     );
+    // Unless the member grants its park devices:read (at tenancy): then the park reads that device.
+    const granter = (await clientToken(tenancy, op, member.id, ['grants:write'])).token;
+    const grant = await request(tenancy.httpUrl)
+      .post(`/v1/tenants/${member.id}/grants`)
+      .auth(granter, { type: 'bearer' })
+      .send({ granteeTenantId: park.id, dataScope: 'devices:read' });
+    expect(grant.status).toBe(201);
+    await waitFor(
+      async () => ((await as(parkToken).get(`/v1/devices/${res.body.id}`)).status === 200 ? true : undefined),
+      5_000,
+      'the grant to let the park read',
+    );
+    expect((await as(parkToken).get(`/v1/devices/${res.body.id}/twin`)).status).toBe(200);
+    // Reading is all it grants.
+    expect((await as(parkToken).post(`/v1/devices/${res.body.id}/lifecycle`, { status: 'active' })).status).toBe(404);
     // A park member cannot change the platform's model.
     expect(
       (await as(memberToken).put(`/v1/models/${platformModel.body.id}/versions/2`, { definition: PUMP_MODEL.definition })).status,

@@ -94,7 +94,14 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
 
   @RequireScopes(DeviceScopes.DevicesRead)
   async getDevice(request: DeviceRegistryV1.GetDeviceRequest, metadata: Metadata): Promise<DeviceRegistryV1.Device> {
-    return deviceMessage(await this.devices.get(principalOf(metadata), uuidOf(request.id, 'id')));
+    const authorization = metadata.get('authorization')[0];
+    return deviceMessage(
+      await this.devices.get(
+        principalOf(metadata),
+        uuidOf(request.id, 'id'),
+        typeof authorization === 'string' ? authorization : undefined,
+      ),
+    );
   }
 
   @RequireScopes(DeviceScopes.DevicesRead)

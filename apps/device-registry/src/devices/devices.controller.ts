@@ -51,9 +51,13 @@ export class DevicesController {
 
   @Get(':id')
   @RequireScopes(DeviceScopes.DevicesRead)
-  @ApiOperation({ summary: 'A device you manage (any other answers 404)' })
-  get(@CurrentPrincipal() actor: Principal, @Param('id', uuid) id: string): Promise<DeviceView> {
-    return this.devices.get(actor, id);
+  @ApiOperation({ summary: 'A device you manage, or whose tenant granted you devices:read (any other answers 404)' })
+  get(
+    @CurrentPrincipal() actor: Principal,
+    @Param('id', uuid) id: string,
+    @Headers('authorization') authorization: string | undefined,
+  ): Promise<DeviceView> {
+    return this.devices.get(actor, id, authorization);
   }
 
   @Patch(':id')

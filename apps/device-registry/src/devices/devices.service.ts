@@ -9,6 +9,7 @@ import { DeviceRegistryError, DeviceRegistryErrorCode } from '../device-registry
 import { DeviceRegistryOutbox } from '../messaging/device-registry-outbox';
 import { ModelsService } from '../models/models.service';
 import { targetTenant } from '../tenants/tenant-scope';
+import { DEVICES_READ_GRANT, TenancyAccess } from '../tenants/tenancy-access';
 import { DEVICE_REGISTRY_DATA_SOURCE, TenantsRepository } from '../tenants/tenants.repository';
 import { CountField, CreateDeviceInput, LifecycleInput, UpdateDeviceInput } from './dto/device.dto';
 import { DeviceRow, DevicesRepository } from './devices.repository';
@@ -48,6 +49,7 @@ export class DevicesService {
     private readonly tenants: TenantsRepository,
     private readonly models: ModelsService,
     private readonly outbox: DeviceRegistryOutbox,
+    private readonly access: TenancyAccess,
     @Inject(DEVICE_REGISTRY_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
@@ -99,8 +101,18 @@ export class DevicesService {
     return this.get(actor, id);
   }
 
-  async get(actor: Principal, id: string): Promise<DeviceView> {
-    return viewOf(await this.managedRow(actor, id));
+  /** A device the actor manages, or one whose tenant granted the actor `devices:read` (`authorization`: the caller's bearer, to ask tenancy). */
+  async get(actor: Principal, id: string, authorization?: string): Promise<DeviceView> {
+    return viewOf(await this.readableRow(actor, id, authorization));
+  }
+
+  async readableRow(actor: Principal, id: string, authorization?: string): Promise<DeviceRow> {
+    const device = await this.devices.find(id);
+    if (!device) throw DeviceRegistryError.deviceNotFound(id);
+    const owner = { id: device.tenantId, kind: device.tenantKind, path: device.tenantPath };
+    if (canManage(actor.tenant, owner) || (await this.access.granted(authorization, actor.tenant.id, device.tenantId, DEVICES_READ_GRANT)))
+      return device;
+    throw DeviceRegistryError.deviceNotFound(id);
   }
 
   async list(actor: Principal, tenantId: string | undefined, limit: number, cursor?: string): Promise<Page<DeviceView>> {

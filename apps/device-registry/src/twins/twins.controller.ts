@@ -24,8 +24,12 @@ export class TwinsController {
   @Get()
   @RequireScopes(DeviceScopes.DevicesRead)
   @ApiOperation({ summary: 'Desired and reported documents with versions and per-leaf timestamps, and the delta' })
-  get(@CurrentPrincipal() actor: Principal, @Param('deviceId', uuid) deviceId: string): Promise<TwinView> {
-    return this.twins.get(actor, deviceId);
+  get(
+    @CurrentPrincipal() actor: Principal,
+    @Param('deviceId', uuid) deviceId: string,
+    @Headers('authorization') authorization: string | undefined,
+  ): Promise<TwinView> {
+    return this.twins.get(actor, deviceId, authorization);
   }
 
   @Patch('desired')

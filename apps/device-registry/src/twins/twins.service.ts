@@ -42,8 +42,8 @@ export class TwinsService {
     @Inject(DEVICE_REGISTRY_DATA_SOURCE) private readonly dataSource: DataSource,
   ) {}
 
-  async get(actor: Principal, deviceId: string): Promise<TwinView> {
-    await this.devices.managedRow(actor, deviceId);
+  async get(actor: Principal, deviceId: string, authorization?: string): Promise<TwinView> {
+    await this.devices.readableRow(actor, deviceId, authorization);
     return viewOf(deviceId, await this.twins.find(deviceId));
   }
 
