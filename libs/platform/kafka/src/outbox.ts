@@ -285,13 +285,13 @@ export class OutboxRelay {
    * Removes published rows past the retention period, in batches, each under the schema's
    * advisory lock so that it never interleaves with a publishing pass or a replay.
    */
+  /** Prunes published rows past retention, once a minute; a pass that finds the lock taken (another relay publishing) tries again next time. */
   private async cleanup(): Promise<void> {
     if (Date.now() - this.lastCleanup < 60_000) return;
-    this.lastCleanup = Date.now();
     const hours = this.options.retentionHours ?? DEFAULT_OUTBOX_RETENTION_HOURS;
     for (let deleted = PRUNE_BATCH; deleted === PRUNE_BATCH && this.running;) {
-      deleted = await this.dataSource.transaction(async (manager) => {
-        if (!(await tryOutboxLock(manager, this.options.schema))) return 0;
+      const pruned = await this.dataSource.transaction(async (manager) => {
+        if (!(await tryOutboxLock(manager, this.options.schema))) return undefined;
         const [{ n }] = await manager.query<{ n: number }[]>(
           `WITH pruned AS (
              DELETE FROM outbox WHERE seq IN (
@@ -302,6 +302,9 @@ export class OutboxRelay {
         );
         return n;
       });
+      if (pruned === undefined) return;
+      this.lastCleanup = Date.now();
+      deleted = pruned;
     }
   }
 
