@@ -4,7 +4,7 @@ import { DeviceLifecycleState } from '@iip/contracts';
 import { TenantKind, TenantRef } from '@iip/platform-auth';
 import { DEVICE_REGISTRY_DATA_SOURCE } from '../tenants/tenants.repository';
 import { CompiledQuery } from '../fleet/fleet-query';
-import { CountField, EquipmentProfile } from './dto/device.dto';
+import { EquipmentProfile } from './dto/device.dto';
 
 export interface DeviceRow {
   tenantId: string;
@@ -23,20 +23,23 @@ export interface DeviceRow {
   handle: string | null;
   tags: Record<string, string>;
   gatewayId: string | null;
-  gatewayGatewayId?: string | null;
   profile: EquipmentProfile;
   version: number;
   createdAt: Date;
   updatedAt: Date;
 }
 
-const COLUMNS = `d.tenant_id AS "tenantId", d.id, d.tenant_path AS "tenantPath", d.tenant_kind AS "tenantKind", d.name, d.manufacturer,
-  d.serial, d.model_tenant_id AS "modelTenantId", d.model_id AS "modelId", d.model_version AS "modelVersion", m.name AS "modelName",
+/** A device row's columns; `modelName` is the model's name expression (NULL when it is read apart). */
+const columns = (
+  modelName: string,
+) => `d.tenant_id AS "tenantId", d.id, d.tenant_path AS "tenantPath", d.tenant_kind AS "tenantKind", d.name, d.manufacturer,
+  d.serial, d.model_tenant_id AS "modelTenantId", d.model_id AS "modelId", d.model_version AS "modelVersion", ${modelName} AS "modelName",
   d.status, d.handle_suffix AS "handleSuffix", d.handle, d.tags, d.gateway_id AS "gatewayId",
   jsonb_strip_nulls(jsonb_build_object('category', d.category, 'commissionedOn', to_char(d.commissioned_on, 'YYYY-MM-DD'),
     'ratedPowerKw', d.rated_power_kw::float8, 'efficiencyGrade', d.efficiency_grade, 'ncCapable', d.nc_capable,
     'keyProcess', d.key_process, 'criticality', d.criticality)) AS profile,
   d.version, d.created_at AS "createdAt", d.updated_at AS "updatedAt"`;
+const COLUMNS = columns('m.name');
 const FROM = `devices d JOIN thing_models m ON m.tenant_id = d.model_tenant_id AND m.id = d.model_id`;
 /**
  * A device's twin, looked up per candidate device (OFFSET 0 keeps PostgreSQL from turning it
@@ -48,60 +51,21 @@ const TWIN_JOIN = ` LEFT JOIN LATERAL (SELECT tw.reported, tw.desired FROM twins
  * Which devices a tenant manages: the platform all, a group or subsidiary its subtree's
  * (its id is on their paths), a park or member only its own. `$1` is the actor's id.
  */
-export function managedScope(actor: TenantRef): string {
+function managedScope(actor: TenantRef): string {
   if (actor.kind === 'platform') return 'true';
   if (actor.kind === 'group' || actor.kind === 'subsidiary') return `d.tenant_path @> ARRAY[$1::uuid]`;
   return `d.tenant_id = $1::uuid`;
 }
 
 /** Which devices a tenant may count: what it manages, and for a park its members' devices as well. */
-export function countedScope(actor: TenantRef): string {
+function countedScope(actor: TenantRef): string {
   return actor.kind === 'park' ? `d.tenant_path @> ARRAY[$1::uuid]` : managedScope(actor);
 }
-
-const COUNT_COLUMNS: Record<CountField, string> = {
-  status: 'd.status',
-  category: 'd.category',
-  model: 'd.model_id::text',
-  tenant: 'd.tenant_id::text',
-  efficiencyGrade: 'd.efficiency_grade::text',
-  criticality: 'd.criticality',
-};
 
 /** The only place that queries devices. */
 @Injectable()
 export class DevicesRepository {
   constructor(@Inject(DEVICE_REGISTRY_DATA_SOURCE) private readonly dataSource: DataSource) {}
-
-  async insert(
-    manager: EntityManager,
-    d: Omit<DeviceRow, 'modelName' | 'version' | 'createdAt' | 'updatedAt' | 'handle'>,
-  ): Promise<boolean> {
-    const rows = await manager.query<unknown[]>(
-      `INSERT INTO devices (tenant_id, id, tenant_path, tenant_kind, name, manufacturer, serial, model_tenant_id, model_id, model_version,
-         status, handle_suffix, tags, gateway_id, category, commissioned_on, rated_power_kw, efficiency_grade, nc_capable, key_process, criticality)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20, $21)
-       ON CONFLICT (tenant_id, manufacturer, serial) DO NOTHING RETURNING id`,
-      [
-        d.tenantId,
-        d.id,
-        d.tenantPath,
-        d.tenantKind,
-        d.name,
-        d.manufacturer,
-        d.serial,
-        d.modelTenantId,
-        d.modelId,
-        d.modelVersion,
-        d.status,
-        d.handleSuffix,
-        JSON.stringify(d.tags),
-        d.gatewayId,
-        ...profileParams(d.profile),
-      ],
-    );
-    return rows.length === 1;
-  }
 
   /** Many devices in one statement; rows whose (tenant, manufacturer, serial) exists already are skipped. Returns the ids inserted. */
   async insertMany(
@@ -110,6 +74,7 @@ export class DevicesRepository {
   ): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    const profiles = rows.map((r) => profileParams(r.profile));
     const inserted = await manager.query<{ id: string }[]>(
       `INSERT INTO devices (tenant_id, id, tenant_path, tenant_kind, name, manufacturer, serial, model_tenant_id, model_id, model_version,
          status, handle_suffix, tags, gateway_id, category, commissioned_on, rated_power_kw, efficiency_grade, nc_capable, key_process, criticality)
@@ -135,7 +100,7 @@ export class DevicesRepository {
         col((r) => r.handleSuffix),
         col((r) => JSON.stringify(r.tags)),
         col((r) => r.gatewayId),
-        ...[0, 1, 2, 3, 4, 5, 6].map((i) => col((r) => profileParams(r.profile)[i])),
+        ...[0, 1, 2, 3, 4, 5, 6].map((i) => profiles.map((p) => p[i])),
       ],
     );
     return new Set(inserted.map((r) => r.id));
@@ -157,37 +122,11 @@ export class DevicesRepository {
 
   async find(id: string, manager?: EntityManager, lock = false): Promise<DeviceRow | undefined> {
     const rows = await (manager ?? this.dataSource).query<DeviceRow[]>(
-      `SELECT ${COLUMNS}, g.gateway_id AS "gatewayGatewayId" FROM ${FROM} LEFT JOIN devices g ON g.id = d.gateway_id
+      `SELECT ${COLUMNS} FROM ${FROM}
         WHERE d.id = $1${lock ? ' FOR UPDATE OF d' : ''}`,
       [id],
     );
     return rows[0];
-  }
-
-  async listManaged(actor: TenantRef, tenantId: string | undefined, limit: number, after?: string): Promise<DeviceRow[]> {
-    return this.dataSource.query<DeviceRow[]>(
-      `SELECT ${COLUMNS} FROM ${FROM}
-        WHERE ${managedScope(actor)} AND ($2::uuid IS NULL OR d.tenant_id = $2) AND ($3::uuid IS NULL OR d.id > $3)
-        ORDER BY d.id LIMIT $4`,
-      [actor.id, tenantId ?? null, after ?? null, limit],
-    );
-  }
-
-  async count(actor: TenantRef, by: CountField, tenantId: string | undefined): Promise<{ value: string | null; count: number }[]> {
-    return this.dataSource.query(
-      `SELECT ${COUNT_COLUMNS[by]} AS value, count(*)::int AS count FROM devices d
-        WHERE ${countedScope(actor)} AND ($2::uuid IS NULL OR d.tenant_id = $2) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1000`,
-      [actor.id, tenantId ?? null],
-    );
-  }
-
-  async serialTaken(manager: EntityManager, tenantId: string, manufacturer: string, serial: string): Promise<boolean> {
-    const rows = await manager.query<unknown[]>(`SELECT 1 FROM devices WHERE tenant_id = $1 AND manufacturer = $2 AND serial = $3`, [
-      tenantId,
-      manufacturer,
-      serial,
-    ]);
-    return rows.length > 0;
   }
 
   /**
@@ -197,7 +136,7 @@ export class DevicesRepository {
    */
   async query(actor: TenantRef, query: CompiledQuery, limit: number, after?: string): Promise<DeviceRow[]> {
     const rows = await this.dataSource.query<DeviceRow[]>(
-      `SELECT ${COLUMNS.replace('m.name AS "modelName"', 'NULL::text AS "modelName"')} FROM devices d${query.usesTwin ? TWIN_JOIN : ''}
+      `SELECT ${columns('NULL::text')} FROM devices d${query.usesTwin ? TWIN_JOIN : ''}
         WHERE ${managedScope(actor)} AND ($2::uuid IS NULL OR d.id > $2) AND (${query.where})
         ORDER BY d.id LIMIT $3`,
       [actor.id, after ?? null, limit, ...query.params],

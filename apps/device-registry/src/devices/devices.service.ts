@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DeviceEventData, DeviceRegistryEventType, DeviceRegistryEventTypes, IdentifierChangedData, EventSources } from '@iip/contracts';
 import { Principal, canManage } from '@iip/platform-auth';
-import { isUniqueViolation } from '@iip/platform-database';
 import { Page, encodeCursor, readCursor } from '@iip/platform-http';
 import { DeviceRegistryError, DeviceRegistryErrorCode } from '../device-registry.errors';
 import { DeviceRegistryOutbox } from '../messaging/device-registry-outbox';
@@ -17,6 +16,16 @@ import { allowedFrom, canMove } from './lifecycle';
 import { GROUPABLE_FIELDS, compileFleetQuery, fieldSql } from '../fleet/fleet-query';
 
 export type GroupableField = (typeof GROUPABLE_FIELDS)[number];
+
+/** The fleet field each /v1/devices/counts grouping is (tenantId comes validated as a UUID). */
+const COUNTED_FIELD: Record<CountField, GroupableField> = {
+  status: 'status',
+  category: 'profile.category',
+  model: 'model.id',
+  tenant: 'tenantId',
+  efficiencyGrade: 'profile.efficiencyGrade',
+  criticality: 'profile.criticality',
+};
 
 export interface DeviceView {
   id: string;
@@ -56,25 +65,24 @@ export class DevicesService {
 
   async register(actor: Principal, input: CreateDeviceInput): Promise<DeviceView> {
     const id = randomUUID();
-    try {
-      await this.dataSource.transaction(async (manager) => {
-        const owner = await targetTenant(this.tenants, actor, input.tenantId, manager);
-        const usable = await this.models.usable(owner, input.model.id, input.model.version, manager);
-        if (input.gatewayId) await this.checkGateway(manager, owner.id, input.gatewayId, id);
-        // One registration at a time per tenant, so the count below is the count.
-        await this.tenants.lockForQuota(manager, owner.id);
-        // A device registered again is "taken" whatever the quota says.
-        if (await this.devices.serialTaken(manager, owner.id, input.manufacturer, input.serial))
-          throw serialTaken(input.manufacturer, input.serial);
-        const active = await this.devices.countActive(manager, owner.id);
-        if (active >= owner.maxDevices) {
-          throw new DeviceRegistryError(
-            DeviceRegistryErrorCode.DEVICE_QUOTA_EXCEEDED,
-            `Tenant ${owner.id} has ${active} devices, its quota (maxDevices ${owner.maxDevices}); decommission one or ask for a larger quota`,
-            { maxDevices: owner.maxDevices, devices: active },
-          );
-        }
-        const row: Omit<DeviceRow, 'modelName' | 'version' | 'createdAt' | 'updatedAt' | 'handle'> = {
+    await this.dataSource.transaction(async (manager) => {
+      const owner = await targetTenant(this.tenants, actor, input.tenantId, manager);
+      const usable = await this.models.usable(owner, input.model.id, input.model.version, manager);
+      if (input.gatewayId) await this.checkGateway(manager, owner.id, input.gatewayId, id);
+      // One registration at a time per tenant, so the count below is the count.
+      await this.tenants.lockForQuota(manager, owner.id);
+      // A device registered again is "taken" whatever the quota says.
+      if ((await this.devices.idsBySerial(manager, owner.id, [input])).size > 0) throw serialTaken(input.manufacturer, input.serial);
+      const active = await this.devices.countActive(manager, owner.id);
+      if (active >= owner.maxDevices) {
+        throw new DeviceRegistryError(
+          DeviceRegistryErrorCode.DEVICE_QUOTA_EXCEEDED,
+          `Tenant ${owner.id} has ${active} devices, its quota (maxDevices ${owner.maxDevices}); decommission one or ask for a larger quota`,
+          { maxDevices: owner.maxDevices, devices: active },
+        );
+      }
+      const inserted = await this.devices.insertMany(manager, [
+        {
           tenantId: owner.id,
           id,
           tenantPath: owner.path,
@@ -90,14 +98,12 @@ export class DevicesService {
           tags: input.tags ?? {},
           gatewayId: input.gatewayId ?? null,
           profile: input.profile ?? {},
-        };
-        if (!(await this.devices.insert(manager, row))) throw serialTaken(input.manufacturer, input.serial);
-        await this.announce(manager, DeviceRegistryEventTypes.DeviceRegistered, id);
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw serialTaken(input.manufacturer, input.serial);
-      throw err;
-    }
+        },
+      ]);
+      // Registered by a concurrent request since the check above.
+      if (!inserted.has(id)) throw serialTaken(input.manufacturer, input.serial);
+      await this.announce(manager, DeviceRegistryEventTypes.DeviceRegistered, id);
+    });
     return this.get(actor, id);
   }
 
@@ -115,11 +121,9 @@ export class DevicesService {
     throw DeviceRegistryError.deviceNotFound(id);
   }
 
-  async list(actor: Principal, tenantId: string | undefined, limit: number, cursor?: string): Promise<Page<DeviceView>> {
-    const after = cursor ? (readCursor(cursor, ['uuid'])[0] as string) : undefined;
-    const rows = await this.devices.listManaged(actor.tenant, tenantId, limit + 1, after);
-    const page = rows.slice(0, limit);
-    return { items: page.map(viewOf), nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].id]) : null };
+  /** The devices the actor manages (of one tenant, with `tenantId`): the fleet query with no other condition. */
+  list(actor: Principal, tenantId: string | undefined, limit: number, cursor?: string): Promise<Page<DeviceView>> {
+    return this.search(actor, tenantId ? `tenantId = '${tenantId}'` : '', limit, cursor);
   }
 
   /** Counts by a field: a park counts its members' devices too (it reads none of them). */
@@ -128,8 +132,8 @@ export class DevicesService {
     by: CountField,
     tenantId?: string,
   ): Promise<{ by: CountField; total: number; groups: { value: string | null; count: number }[] }> {
-    const groups = await this.devices.count(actor.tenant, by, tenantId);
-    return { by, total: groups.reduce((n, g) => n + g.count, 0), groups };
+    const counted = await this.searchCounts(actor, tenantId ? `tenantId = '${tenantId}'` : '', COUNTED_FIELD[by]);
+    return { by, total: counted.total, groups: counted.groups };
   }
 
   /** The fleet query over the devices the actor manages (`q`: see fleet-query.ts), in id order. */

@@ -20,7 +20,8 @@ export class CredentialsAndTwins1765267200000 implements MigrationInterface {
         FOREIGN KEY (tenant_id, device_id) REFERENCES device_registry.devices (tenant_id, id),
         CHECK ((kind = 'secret') = (secret_hash IS NOT NULL) AND (kind = 'x509') = (fingerprint IS NOT NULL))
       )`);
-    await q.query(`CREATE INDEX device_credentials_active ON device_registry.device_credentials (device_id) WHERE revoked_at IS NULL`);
+    // A device's credentials, listed whole or only the active ones.
+    await q.query(`CREATE INDEX device_credentials_device ON device_registry.device_credentials (device_id, created_at)`);
     await q.query(
       `CREATE INDEX device_credentials_fingerprint ON device_registry.device_credentials (fingerprint) WHERE revoked_at IS NULL AND kind = 'x509'`,
     );

@@ -86,10 +86,11 @@ export class ModelsRepository {
     );
   }
 
-  versions(modelId: string, manager?: EntityManager): Promise<ModelVersionRow[]> {
+  /** The versions of these models, each model's in version order. */
+  versions(modelIds: string[], manager?: EntityManager): Promise<ModelVersionRow[]> {
     return (manager ?? this.dataSource).query<ModelVersionRow[]>(
-      `SELECT ${VERSION_COLUMNS} FROM thing_model_versions WHERE model_id = $1 ORDER BY version`,
-      [modelId],
+      `SELECT ${VERSION_COLUMNS} FROM thing_model_versions WHERE model_id = ANY($1::uuid[]) ORDER BY model_id, version`,
+      [modelIds],
     );
   }
 

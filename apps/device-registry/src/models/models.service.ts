@@ -100,14 +100,21 @@ export class ModelsService {
 
   async get(actor: Principal, id: string): Promise<ModelView> {
     const model = await this.readable(actor, id);
-    return viewOf(model, await this.models.versions(id));
+    return viewOf(model, await this.models.versions([id]));
   }
 
   async list(actor: Principal, limit: number, cursor?: string): Promise<Page<ModelView>> {
     const after = cursor ? (readCursor(cursor, ['uuid'])[0] as string) : undefined;
     const rows = await this.models.listReadable(actor.tenant, limit + 1, after);
     const page = rows.slice(0, limit);
-    const items = await Promise.all(page.map(async (m) => viewOf(m, await this.models.versions(m.id))));
+    // The page's versions in one query.
+    const versions = await this.models.versions(page.map((m) => m.id));
+    const items = page.map((m) =>
+      viewOf(
+        m,
+        versions.filter((v) => v.modelId === m.id),
+      ),
+    );
     return { items, nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1].id]) : null };
   }
 
@@ -123,7 +130,7 @@ export class ModelsService {
     const definition = checkDefinition(input);
     await this.dataSource.transaction(async (manager) => {
       const model = await this.writable(actor, id, manager);
-      const versions = await this.models.versions(id, manager);
+      const versions = await this.models.versions([id], manager);
       const existing = versions.find((v) => v.version === version);
       if (existing?.status === 'published') {
         throw new DeviceRegistryError(

@@ -1,4 +1,4 @@
-import { Principal, TenantRef, canManage } from '@iip/platform-auth';
+import { Principal, canManage } from '@iip/platform-auth';
 import { DeviceRegistryError, DeviceRegistryErrorCode } from '../device-registry.errors';
 import { KnownTenant, TenantsRepository } from './tenants.repository';
 import { EntityManager } from 'typeorm';
@@ -24,12 +24,8 @@ export async function targetTenant(
     }
     throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);
   }
-  if (!canManage(actor.tenant, refOf(known)))
+  if (!canManage(actor.tenant, known))
     throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);
   if (known.status === 'suspended') throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_SUSPENDED, `Tenant ${id} is suspended`);
   return known;
-}
-
-export function refOf(t: { id: string; kind: TenantRef['kind']; path: string[] }): TenantRef {
-  return { id: t.id, kind: t.kind, path: t.path };
 }

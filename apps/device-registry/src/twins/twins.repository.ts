@@ -23,8 +23,11 @@ const COLUMNS = `tenant_id AS "tenantId", device_id AS "deviceId", desired, desi
 export class TwinsRepository {
   constructor(@Inject(DEVICE_REGISTRY_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  async find(deviceId: string): Promise<TwinRow | undefined> {
-    const rows = await this.dataSource.query<TwinRow[]>(`SELECT ${COLUMNS} FROM twins WHERE device_id = $1`, [deviceId]);
+  async find(tenantId: string, deviceId: string): Promise<TwinRow | undefined> {
+    const rows = await this.dataSource.query<TwinRow[]>(`SELECT ${COLUMNS} FROM twins WHERE tenant_id = $1 AND device_id = $2`, [
+      tenantId,
+      deviceId,
+    ]);
     return rows[0];
   }
 

@@ -43,8 +43,8 @@ export class TwinsService {
   ) {}
 
   async get(actor: Principal, deviceId: string, authorization?: string): Promise<TwinView> {
-    await this.devices.readableRow(actor, deviceId, authorization);
-    return viewOf(deviceId, await this.twins.find(deviceId));
+    const device = await this.devices.readableRow(actor, deviceId, authorization);
+    return viewOf(deviceId, await this.twins.find(device.tenantId, deviceId));
   }
 
   /**
