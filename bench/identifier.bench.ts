@@ -23,6 +23,8 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const LARGE = Number(process.env.BENCH_LARGE ?? 1_000_000);
 const BATCH_CLIENTS = Number(process.env.BENCH_BATCH_CLIENTS ?? 4);
+/** BENCH_BATCH_ONLY=1: measure batch registration from one client and stop (for profiling it alone). */
+const BATCH_ONLY = process.env.BENCH_BATCH_ONLY === '1';
 /** Native Handle requests in flight (over TCP, spread over NATIVE_CONNECTIONS pipelined connections). */
 const NATIVE_IN_FLIGHT = Number(process.env.BENCH_NATIVE_IN_FLIGHT ?? 64);
 const NATIVE_CONNECTIONS = Number(process.env.BENCH_NATIVE_CONNECTIONS ?? 4);
@@ -170,6 +172,19 @@ async function main(): Promise<void> {
       60_000,
       'the operator to own 88.100',
     );
+    if (BATCH_ONLY) {
+      for (let b = 0; b < 8; b++) await batch(1000 + b * 5000, 5000); // warm-up
+      const started = performance.now();
+      for (let b = 8; b < 16; b++) {
+        const t = performance.now();
+        await batch(1000 + b * 5000, 5000);
+        console.log(`batch ${b}: ${(performance.now() - t).toFixed(0)} ms`);
+      }
+      console.log(
+        `batch registration (5,000 per request, 2 values each): ${(40_000 / ((performance.now() - started) / 1000)).toFixed(0)} identifiers/s from 1 client`,
+      );
+      return;
+    }
 
     // Baseline under the same load generator.
     const baseline = serve('./baseline-server.js', {});
