@@ -11,7 +11,8 @@ const common = {
   moduleNameMapper: {
     '^@iip/contracts$': '<rootDir>/libs/contracts/src/index.ts',
     // Test support of each service, for the cross-service e2e project (apps/e2e).
-    '^@iip/(tenancy|identifier|device-registry)-testing$': '<rootDir>/apps/$1/test/support.ts',
+    '^@iip/(tenancy|identifier|device-registry|telemetry)-testing$': '<rootDir>/apps/$1/test/support.ts',
+    '^@iip/thing-model$': '<rootDir>/libs/thing-model/src/index.ts',
     '^@iip/platform-(.*)$': '<rootDir>/libs/platform/$1/src/index.ts',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/'],

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { CompiledModel, ThingModelDefinition, compileModel } from './thing-model';
+import { CompiledModel, ThingModelDefinition, compileModel } from '@iip/thing-model';
 
 export const MODEL_CACHE_SETTINGS = Symbol('MODEL_CACHE_SETTINGS');
 

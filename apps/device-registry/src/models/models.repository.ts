@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { TenantKind } from '@iip/platform-auth';
 import { DEVICE_REGISTRY_DATA_SOURCE } from '../tenants/tenants.repository';
-import { ThingModelDefinition } from './thing-model';
+import { ThingModelDefinition } from '@iip/thing-model';
 
 export interface ModelRow {
   tenantId: string;

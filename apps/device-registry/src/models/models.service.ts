@@ -8,7 +8,7 @@ import { targetTenant } from '../tenants/tenant-scope';
 import { DEVICE_REGISTRY_DATA_SOURCE, TenantsRepository } from '../tenants/tenants.repository';
 import { CompiledModels } from './compiled-models';
 import { ModelRow, ModelVersionRow, ModelsRepository } from './models.repository';
-import { CompiledModel, ThingModelDefinition, checkDefinition } from './thing-model';
+import { CompiledModel, ThingModelDefinition, checkDefinition } from '@iip/thing-model';
 import { TdImportError, exportThingDescription, importThingDescription } from './wot';
 
 export interface ModelVersionSummary {

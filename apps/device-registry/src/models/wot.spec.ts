@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileModel } from './thing-model';
+import { compileModel } from '@iip/thing-model';
 import { TdImportError, exportThingDescription, importThingDescription } from './wot';
 
 // The W3C's own artefacts (wot-thing-description repository, W3C Software and Document License).

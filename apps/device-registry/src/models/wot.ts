@@ -1,6 +1,6 @@
 import { FieldError } from '@iip/platform-errors';
-import { CommandDef, DataDef, EventDef, MEMBER_NAME, PropertyDef, ThingModelDefinition, checkDefinition } from './thing-model';
-import { isUcumUnit } from './ucum';
+import { CommandDef, DataDef, EventDef, MEMBER_NAME, PropertyDef, ThingModelDefinition, checkDefinition } from '@iip/thing-model';
+import { isUcumUnit } from '@iip/thing-model';
 
 /**
  * W3C WoT Thing Description 1.1 ⇄ thing model. Import keeps what a model holds (data schemas,

@@ -1,0 +1,2 @@
+export * from './thing-model';
+export * from './ucum';
