@@ -97,7 +97,7 @@ export default defineConfig(
           enforceBuildableLibDependency: false,
           // The only app entry points anyone may import: each service's test support, for the
           // cross-service e2e project (tagged type:e2e, constrained below).
-          allow: ['@iip/tenancy-testing', '@iip/identifier-testing', '@iip/device-registry-testing'],
+          allow: ['@iip/tenancy-testing', '@iip/identifier-testing', '@iip/device-registry-testing', '@iip/telemetry-testing'],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:platform', 'type:contracts', 'type:util'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:platform', 'type:contracts', 'type:util'] },
@@ -108,11 +108,12 @@ export default defineConfig(
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:app', 'type:platform', 'type:contracts', 'type:util'] },
             {
               sourceTag: 'scope:e2e',
-              onlyDependOnLibsWithTags: ['scope:tenancy', 'scope:identifier', 'scope:device-registry', 'scope:shared'],
+              onlyDependOnLibsWithTags: ['scope:tenancy', 'scope:identifier', 'scope:device-registry', 'scope:telemetry', 'scope:shared'],
             },
             { sourceTag: 'scope:tenancy', onlyDependOnLibsWithTags: ['scope:tenancy', 'scope:shared'] },
             { sourceTag: 'scope:identifier', onlyDependOnLibsWithTags: ['scope:identifier', 'scope:shared'] },
             { sourceTag: 'scope:device-registry', onlyDependOnLibsWithTags: ['scope:device-registry', 'scope:shared'] },
+            { sourceTag: 'scope:telemetry', onlyDependOnLibsWithTags: ['scope:telemetry', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],
         },

@@ -23,6 +23,8 @@ export interface DeviceEventData {
   /** ISO date (YYYY-MM-DD) the equipment was commissioned, when known. */
   commissionedOn: string | null;
   category: string | null;
+  /** The gateway the device reaches the platform through (it may publish for the device); absent in events before it was added. */
+  gatewayId?: string | null;
   /** Where a person reads the device in the registry (the identifier's URL value). */
   registryUrl: string;
   version: number;

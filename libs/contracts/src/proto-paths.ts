@@ -16,10 +16,12 @@ export const ProtoFiles = {
   tenancy: 'iip/tenancy/v1/tenancy.proto',
   identifier: 'iip/identifier/v1/identifier.proto',
   deviceRegistry: 'iip/device_registry/v1/device_registry.proto',
+  telemetry: 'iip/telemetry/v1/telemetry.proto',
 } as const;
 
 export const ProtoPackages = {
   tenancy: 'iip.tenancy.v1',
   identifier: 'iip.identifier.v1',
   deviceRegistry: 'iip.device_registry.v1',
+  telemetry: 'iip.telemetry.v1',
 } as const;

@@ -10,6 +10,10 @@ export const Topics = {
   deviceRegistryCredential: 'iip.device-registry.credential.v1',
   /** Twin changes (telemetry delivers desired changes to devices). */
   deviceRegistryTwin: 'iip.device-registry.twin.v1',
+  /** Accepted telemetry, keyed by device: written by the ingest endpoints once validated, stored by the batched writer. */
+  telemetryPoints: 'iip.telemetry.points.v1',
+  /** Alarms raised, acknowledged, cleared and shelved (keyed by alarm id). */
+  telemetryAlarm: 'iip.telemetry.alarm.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -19,4 +23,5 @@ export const EventSources = {
   tenancy: 'iip.tenancy',
   identifier: 'iip.identifier',
   deviceRegistry: 'iip.device-registry',
+  telemetry: 'iip.telemetry',
 } as const;

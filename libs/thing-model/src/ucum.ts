@@ -14,3 +14,18 @@ export function isUcumUnit(code: string): boolean {
   }
   return valid;
 }
+
+/**
+ * `value` in `from` expressed in `to` (both UCUM codes): `{ value }`, or `{ error }` when either
+ * is not a unit or they measure different things (`kPa` cannot become `Cel`).
+ */
+export function convertUnit(value: number, from: string, to: string): { value: number } | { error: string } {
+  if (from === to) return { value };
+  if (!isUcumUnit(from)) return { error: `${JSON.stringify(from)} is not a UCUM unit` };
+  utils ??= UcumLhcUtils.getInstance();
+  const result = utils.convertUnitTo(from, value, to);
+  if (result.status !== 'succeeded' || typeof result.toVal !== 'number' || !Number.isFinite(result.toVal)) {
+    return { error: `${from} cannot be converted to ${to}, the model's unit` };
+  }
+  return { value: result.toVal };
+}

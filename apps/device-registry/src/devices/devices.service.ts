@@ -214,6 +214,7 @@ export class DevicesService {
       handle: d.handle,
       commissionedOn: d.profile.commissionedOn ?? null,
       category: d.profile.category ?? null,
+      gatewayId: d.gatewayId ?? null,
       registryUrl: `${this.settings.publicUrl.replace(/\/$/, '')}/v1/devices/${d.id}`,
       version: d.version,
     };

@@ -16,6 +16,10 @@ export const Scopes = {
   DevicesWrite: 'devices:write',
   ModelsWrite: 'models:write',
   DevicesAuthenticate: 'devices:authenticate',
+  // Defined by telemetry.
+  TelemetryWrite: 'telemetry:write',
+  TelemetryRead: 'telemetry:read',
+  AlarmsWrite: 'alarms:write',
 } as const;
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scopes);

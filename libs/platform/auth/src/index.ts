@@ -11,3 +11,4 @@ export * from './secret-hash';
 export * from './source-address';
 export * from './secret-box';
 export * from './keyed-hash';
+export * from './client-credentials';

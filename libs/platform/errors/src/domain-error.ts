@@ -18,6 +18,9 @@ export abstract class DomainError<C extends string = string> extends Error {
     this.name = new.target.name;
   }
 
+  /** When the same request may succeed again (over a quota, busy): HTTP answers carry it as Retry-After. */
+  retryAfterSeconds?: number;
+
   abstract httpStatus(): number;
   abstract grpcStatus(): GrpcStatus;
   abstract kafkaDisposition(): KafkaDisposition;

@@ -102,6 +102,9 @@ export class HttpProblemFilter implements ExceptionFilter {
     const body = toProblem(exception);
     if (body.status >= 500 && !isDomainError(exception)) this.logger.error({ err: exception }, 'unhandled error while serving HTTP');
     if (res.headersSent) return;
+    if (isDomainError(exception) && exception.retryAfterSeconds !== undefined) {
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(exception.retryAfterSeconds))));
+    }
     sendProblem(res, req, body);
   }
 }

@@ -193,31 +193,50 @@ export class IdempotentConsumer {
 
   /** Never drops a message silently: if the DLQ cannot be written, the batch fails and is redelivered. */
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, err: unknown, attempts: number): Promise<void> {
-    const error = err instanceof Error ? err : new Error(String(err));
-    const code: string = isDomainError(err) ? err.code : error.name;
-    await this.dlqProducer.send({
-      topic: dlqTopicOf(topic),
-      acks: -1,
-      messages: [
-        {
-          key: message.key,
-          value: message.value,
-          headers: {
-            ...message.headers,
-            'x-dlq-error': error.message.slice(0, 2000),
-            'x-dlq-error-code': code,
-            'x-dlq-attempts': String(attempts),
-            'x-dlq-original-topic': topic,
-            'x-dlq-original-partition': String(partition),
-            'x-dlq-original-offset': message.offset,
-            'x-dlq-consumer-group': this.options.groupId,
-          },
-        },
-      ],
-    });
+    const code = await sendToDeadLetter(this.dlqProducer, this.options.groupId, { topic, partition, message }, err, attempts);
     this.options.onOutcome?.(topic, 'dead-lettered');
-    this.logger.error({ topic, partition, offset: message.offset, attempts, code, err: error.message }, 'message dead-lettered');
+    this.logger.error({ topic, partition, offset: message.offset, attempts, code, err: errorOf(err).message }, 'message dead-lettered');
   }
+}
+
+const errorOf = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+/**
+ * Sends a message that cannot be applied to `<topic>.dlq` (acks from all replicas) with why, in
+ * headers beside its own; resolves with the error code recorded. Throws when the DLQ cannot be
+ * written, so the caller does not move past the message.
+ */
+export async function sendToDeadLetter(
+  producer: Producer,
+  groupId: string,
+  from: { topic: string; partition: number; message: KafkaMessage },
+  err: unknown,
+  attempts: number,
+): Promise<string> {
+  const { topic, partition, message } = from;
+  const error = errorOf(err);
+  const code: string = isDomainError(err) ? err.code : error.name;
+  await producer.send({
+    topic: dlqTopicOf(topic),
+    acks: -1,
+    messages: [
+      {
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          'x-dlq-error': error.message.slice(0, 2000),
+          'x-dlq-error-code': code,
+          'x-dlq-attempts': String(attempts),
+          'x-dlq-original-topic': topic,
+          'x-dlq-original-partition': String(partition),
+          'x-dlq-original-offset': message.offset,
+          'x-dlq-consumer-group': groupId,
+        },
+      },
+    ],
+  });
+  return code;
 }
 
 function headerValue(headers: IHeaders | undefined, name: string): string | undefined {

@@ -104,7 +104,8 @@ export class TopicProvisioner {
     private readonly leaderTimeoutMs = 15_000,
   ) {}
 
-  async ensure(topics: string[], signal?: AbortSignal): Promise<void> {
+  /** Creates what is missing of `topics` (with `partitions` each, when given, instead of the default; DLQs get one). */
+  async ensure(topics: string[], signal?: AbortSignal, partitions?: number): Promise<void> {
     const missing = [...new Set(topics)].filter((t) => !this.known.has(t));
     if (missing.length === 0) return;
     await this.readiness?.wait(signal);
@@ -118,7 +119,7 @@ export class TopicProvisioner {
           waitForLeaders: false,
           topics: toCreate.map((topic) => ({
             topic,
-            numPartitions: topic.endsWith('.dlq') ? 1 : this.settings.partitions,
+            numPartitions: topic.endsWith('.dlq') ? 1 : (partitions ?? this.settings.partitions),
             replicationFactor: this.settings.replicationFactor,
           })),
         })

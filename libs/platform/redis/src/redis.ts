@@ -63,6 +63,19 @@ export class Redis {
     return keys.map((_, i) => Number(replies[2 * i]));
   }
 
+  /**
+   * Runs a Lua script atomically over `keys` (given without the prefix; the script sees them
+   * prefixed, as KEYS[i]). Redis caches the script by its SHA after the first call.
+   */
+  eval(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.client.eval(script, { keys: keys.map((k) => this.keyPrefix + k), arguments: args.map(String) });
+  }
+
+  /** Every field of a hash (empty when the key is missing). */
+  hGetAll(key: string): Promise<Record<string, string>> {
+    return this.client.hGetAll(this.keyPrefix + key) as Promise<Record<string, string>>;
+  }
+
   ping(): Promise<string> {
     return this.client.ping();
   }

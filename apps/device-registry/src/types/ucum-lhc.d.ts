@@ -1,7 +1,0 @@
-// @lhncbc/ucum-lhc ships no type declarations; this is the part of its API the registry uses.
-declare module '@lhncbc/ucum-lhc' {
-  export class UcumLhcUtils {
-    static getInstance(): UcumLhcUtils;
-    validateUnitString(unit: string, suggest?: boolean): { status: 'valid' | 'invalid' | 'error'; ucumCode: string | null; msg: string[] };
-  }
-}

@@ -1,0 +1,97 @@
+import request from 'supertest';
+import { ServiceRuntime } from '@iip/platform-runtime';
+import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
+import { OPERATOR, RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
+import { startTestDeviceRegistry } from '@iip/device-registry-testing';
+import { RunningTelemetry, startTestTelemetry } from '@iip/telemetry-testing';
+
+export const TELEMETRY_SCOPES = ['devices:read', 'devices:write', 'models:write', 'telemetry:write', 'telemetry:read', 'alarms:write', 'clients:write'];
+
+/** A pump: temperature in Cel (−40…200), speed in /min (0…3600), running, mode. */
+export const PUMP_MODEL = {
+  properties: {
+    temperature: { type: 'float', unit: 'Cel', min: -40, max: 200, access: 'read-only' },
+    speed: { type: 'int', unit: '/min', min: 0, max: 3600, access: 'read-write' },
+    running: { type: 'bool', access: 'read-only' },
+    mode: { type: 'enum', values: ['auto', 'manual'], access: 'read-write' },
+  },
+};
+
+export interface TelemetryWorld {
+  env: TestEnvironment;
+  tenancy: RunningTenancy;
+  registry: ServiceRuntime;
+  telemetry: RunningTelemetry;
+  op: string;
+  tenantId: string;
+  token: string;
+  modelId: string;
+  /** Registers a device of the pump model with a secret, and waits until telemetry knows it. */
+  device(extra?: Record<string, unknown>): Promise<{ id: string; secret: string; credentialId: string }>;
+  restartTelemetry(overrides?: Record<string, string>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Tenancy, the device registry and telemetry, a group with a client, and the pump model, published. */
+export async function telemetryWorld(label: string, options: { quota?: number; telemetry?: Record<string, string> } = {}): Promise<TelemetryWorld> {
+  const env = await createTestEnvironment(label);
+  const tenancy = await startTestTenancy(env);
+  const registry = await startTestDeviceRegistry(env, tenancy.httpUrl);
+  const start = (overrides: Record<string, string> = {}) =>
+    startTestTelemetry(env, { tenancyUrl: tenancy.httpUrl, registry, client: { clientId: OPERATOR.clientId, secret: OPERATOR.secret } }, { ...options.telemetry, ...overrides });
+  let telemetry = await start();
+  const op = await operatorToken(tenancy);
+  const group = await createTenant(tenancy, op, { kind: 'group', quotas: { maxDevices: 1000, maxTelemetryPointsPerSecond: options.quota ?? 100_000 } });
+  const token = (await clientToken(tenancy, op, group.id, TELEMETRY_SCOPES)).token;
+  const as = (path: string, body: object) => request(registry.httpUrl).post(path).auth(token, { type: 'bearer' }).send(body);
+  const model = await waitFor(
+    async () => {
+      const res = await as('/v1/models', { name: 'Pump', definition: PUMP_MODEL });
+      return res.status === 503 ? undefined : res;
+    },
+    20_000,
+    'the registry to know the group',
+  );
+  if (model.status !== 201) throw new Error(`model: ${model.status} ${JSON.stringify(model.body)}`);
+  await as(`/v1/models/${model.body.id}/versions/1/publish`, {});
+  let serial = 0;
+  const world: TelemetryWorld = {
+    env,
+    tenancy,
+    registry,
+    get telemetry() {
+      return telemetry;
+    },
+    op,
+    tenantId: group.id,
+    token,
+    modelId: model.body.id as string,
+    async device(extra = {}) {
+      const d = await as('/v1/devices', { name: `P${++serial}`, manufacturer: 'KSB', serial: `${label}-${serial}-${Date.now()}`, model: { id: model.body.id }, ...extra });
+      if (d.status !== 201) throw new Error(`device: ${d.status} ${JSON.stringify(d.body)}`);
+      const c = await as(`/v1/devices/${d.body.id}/credentials`, { kind: 'secret', label: 'test' });
+      if (c.status !== 201) throw new Error(`credential: ${c.status} ${JSON.stringify(c.body)}`);
+      // Telemetry hears of the device from the registry's events.
+      await waitFor(
+        async () => {
+          const r = await request(telemetry.httpUrl).get(`/v1/devices/${d.body.id}/telemetry/latest`).auth(token, { type: 'bearer' });
+          return r.status === 200 ? true : undefined;
+        },
+        20_000,
+        'telemetry to know the device',
+      );
+      return { id: d.body.id as string, secret: c.body.secret as string, credentialId: c.body.id as string };
+    },
+    async restartTelemetry(overrides = {}) {
+      await telemetry.close();
+      telemetry = await start(overrides);
+    },
+    async close() {
+      await telemetry?.close();
+      await registry?.close();
+      await tenancy?.close();
+      await env?.cleanup();
+    },
+  };
+  return world;
+}

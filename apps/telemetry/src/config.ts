@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { EnvSource, bool, loadConfig, platformEnvSchema, port, positiveInt, secret } from '@iip/platform-config';
+
+export const telemetryEnvSchema = {
+  ...platformEnvSchema,
+  TELEMETRY_HOST: z.string().default('0.0.0.0'),
+  TELEMETRY_HTTP_PORT: port(3400),
+  TELEMETRY_GRPC_PORT: port(50400),
+  /** The MQTT endpoint devices connect to (MQTT 3.1.1 and 5); 0 picks a free port. */
+  TELEMETRY_MQTT_PORT: port(1884),
+  /** PEM files: when both are set the MQTT endpoint speaks TLS (clients may then present certificates). */
+  TELEMETRY_MQTT_TLS_CERT: z.string().optional(),
+  TELEMETRY_MQTT_TLS_KEY: z.string().optional(),
+  TELEMETRY_MQTT_TLS_CA: z.string().optional(),
+  /** The device registry's gRPC address (AuthenticateDevice, GetThingModel). */
+  TELEMETRY_DEVICE_REGISTRY_GRPC_URL: z.string().min(1).default('127.0.0.1:50300'),
+  /** Tenancy's token endpoint and this service's own client (needs devices:authenticate and devices:read). */
+  TELEMETRY_TOKEN_URL: z.string().url().default('http://127.0.0.1:3100/oauth/token'),
+  TELEMETRY_CLIENT_ID: z.string().min(1).default('local-operator'),
+  TELEMETRY_CLIENT_SECRET: secret(z.string().min(1).optional(), 'TELEMETRY_CLIENT_SECRET'),
+  /** Partitions of iip.telemetry.points.v1 (keyed by device): how many writers can share the work. */
+  TELEMETRY_POINTS_PARTITIONS: positiveInt(12),
+  /** Points per stored batch at most, and the longest a point waits for its batch to fill, ms. */
+  TELEMETRY_WRITER_BATCH_POINTS: positiveInt(20_000),
+  /** Start the batched writer in this instance (a deployment may run writers apart from the endpoints). */
+  TELEMETRY_WRITER: bool(true),
+  /** Day rollups and the default zone of aggregate queries (IANA name). */
+  TELEMETRY_TIME_ZONE: z.string().min(1).default('Asia/Shanghai'),
+  /** Default retention when a tenant sets none, days. */
+  TELEMETRY_RAW_RETENTION_DAYS: positiveInt(30),
+  TELEMETRY_ROLLUP_RETENTION_DAYS: positiveInt(730),
+  /** Partitions (one per day) created ahead of today. */
+  TELEMETRY_PARTITIONS_AHEAD_DAYS: positiveInt(3),
+  /** Points further in the future than this are refused (a device with a wrong clock), s. */
+  TELEMETRY_MAX_FUTURE_S: positiveInt(300),
+  /** Points per HTTP request, gRPC batch or MQTT message at most. */
+  TELEMETRY_MAX_POINTS_PER_MESSAGE: positiveInt(10_000),
+  TELEMETRY_JSON_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/)
+    .default('4mb'),
+  /** Edge bridge: an existing site broker to read from, and its topic → device mappings (README, "Edge bridge"). */
+  TELEMETRY_BRIDGE_URL: z.string().optional(),
+  TELEMETRY_BRIDGE_MAPPINGS: z.string().optional(),
+  /** Rule evaluation interval for no-data rules, ms. */
+  TELEMETRY_RULES_TICK_MS: positiveInt(1000),
+};
+
+export type TelemetryConfig = z.infer<z.ZodObject<typeof telemetryEnvSchema>>;
+
+export function loadTelemetryConfig(env: EnvSource = process.env): TelemetryConfig {
+  return loadConfig(telemetryEnvSchema, env);
+}

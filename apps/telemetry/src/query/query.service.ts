@@ -1,0 +1,107 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Principal, relationTo } from '@iip/platform-auth';
+import { RequestValidationError } from '@iip/platform-errors';
+import { DevicesRepository, KnownDevice } from '../devices/devices.repository';
+import { LatestValues } from '../storage/latest-values';
+import { AggregateRow, PointsReader, valueOfRow } from '../storage/points-store';
+import { TelemetryError } from '../telemetry.errors';
+import { isTimeZone, planBuckets } from './buckets';
+
+export const QUERY_SETTINGS = Symbol('QUERY_SETTINGS');
+
+export interface QuerySettings {
+  timeZone: string;
+  rawRetentionDays: number;
+}
+
+export interface RangeQuery {
+  property: string;
+  from: string;
+  to: string;
+}
+
+const MAX_AGGREGATE_DEVICES = 500;
+/** Buckets one aggregate may return per device. */
+const MAX_BUCKETS = 10_000;
+
+/**
+ * Reads of telemetry, with device-registry's visibility: a tenant reads its own devices' and its
+ * subtree's points; a park reads its members' aggregates, never their raw points.
+ */
+@Injectable()
+export class QueryService {
+  constructor(
+    private readonly devices: DevicesRepository,
+    private readonly reader: PointsReader,
+    private readonly latestValues: LatestValues,
+    @Inject(QUERY_SETTINGS) private readonly settings: QuerySettings,
+  ) {}
+
+  async raw(actor: Principal, deviceId: string, q: RangeQuery & { limit: number; after?: Date }) {
+    const device = await this.readable(actor, deviceId, 'raw');
+    const { from, to } = range(q);
+    const rows = await this.reader.raw({ tenantId: device.tenantId, deviceId, property: q.property, from, to, after: q.after, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit);
+    return {
+      items: page.map((r) => ({ ts: r.ts.toISOString(), value: valueOfRow(r) })),
+      nextCursor: rows.length > q.limit ? page[page.length - 1].ts.toISOString() : null,
+    };
+  }
+
+  async latest(actor: Principal, deviceId: string) {
+    const device = await this.readable(actor, deviceId, 'raw');
+    const cached = await this.latestValues.of(deviceId).catch(() => ({}));
+    if (Object.keys(cached).length > 0) return { deviceId, values: cached };
+    // Redis lost it (a restart): the points have it.
+    const since = new Date(Date.now() - this.settings.rawRetentionDays * 86_400_000);
+    const rows = await this.reader.latest(device.tenantId, deviceId, since);
+    return { deviceId, values: Object.fromEntries(rows.map((r) => [r.property, { ts: r.ts.toISOString(), value: valueOfRow(r) }])) };
+  }
+
+  async aggregate(actor: Principal, deviceIds: string[], q: RangeQuery & { bucket: string; tz?: string }): Promise<{ buckets: AggregateRow[]; source: string }> {
+    if (deviceIds.length === 0 || deviceIds.length > MAX_AGGREGATE_DEVICES) {
+      throw new RequestValidationError([{ field: 'deviceIds', message: `name 1 to ${MAX_AGGREGATE_DEVICES} devices` }]);
+    }
+    const devices = await Promise.all([...new Set(deviceIds)].map((id) => this.readable(actor, id, 'aggregate')));
+    const { from, to } = range(q);
+    const zone = q.tz ?? this.settings.timeZone;
+    if (!isTimeZone(zone)) throw new RequestValidationError([{ field: 'tz', message: `${zone} is not an IANA time zone` }]);
+    const plan = planBuckets(q.bucket, zone, from, to, this.settings.timeZone);
+    if ('error' in plan) throw new RequestValidationError([{ field: 'bucket', message: plan.error }]);
+    const buckets = await this.reader.aggregate({
+      devices: devices.map((d) => ({ tenantId: d.tenantId, deviceId: d.id })),
+      property: q.property,
+      from,
+      to,
+      timeZone: zone,
+      ...plan,
+    });
+    if (buckets.length > MAX_BUCKETS * devices.length) {
+      throw new RequestValidationError([{ field: 'bucket', message: 'too many buckets: ask for a shorter range or wider buckets' }]);
+    }
+    return { buckets, source: plan.source };
+  }
+
+  /** The device, if the actor may read it this way; any other reads as missing. */
+  async readable(actor: Principal, deviceId: string, how: 'raw' | 'aggregate'): Promise<KnownDevice> {
+    const device = await this.devices.find(deviceId);
+    const relation = device ? relationTo(actor.tenant, { id: device.tenantId, kind: device.tenantKind, path: device.tenantPath }) : 'none';
+    const allowed = relation === 'self' || relation === 'ancestor' || relation === 'operator' || (relation === 'park' && how === 'aggregate');
+    if (!device || !allowed) throw TelemetryError.deviceNotFound(deviceId);
+    return device;
+  }
+}
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function range(q: RangeQuery): { from: Date; to: Date } {
+  const errors = [];
+  if (!INSTANT.test(q.from)) errors.push({ field: 'from', message: 'must be an ISO 8601 instant with an offset' });
+  if (!INSTANT.test(q.to)) errors.push({ field: 'to', message: 'must be an ISO 8601 instant with an offset' });
+  const from = new Date(q.from);
+  const to = new Date(q.to);
+  if (errors.length === 0 && (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()))) errors.push({ field: 'from', message: 'is not a real instant' });
+  if (errors.length === 0 && from >= to) errors.push({ field: 'to', message: 'must be after from' });
+  if (errors.length > 0) throw new RequestValidationError(errors);
+  return { from, to };
+}

@@ -1,0 +1,8 @@
+/** Scopes telemetry understands (tenancy issues them like every other scope). */
+export const TelemetryScopes = {
+  /** Send points for devices the caller manages (devices themselves use their credentials). */
+  TelemetryWrite: 'telemetry:write',
+  TelemetryRead: 'telemetry:read',
+  /** Rules, and acknowledging and shelving alarms. */
+  AlarmsWrite: 'alarms:write',
+} as const;

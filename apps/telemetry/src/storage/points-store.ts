@@ -1,0 +1,252 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { TelemetryPoint } from '@iip/contracts';
+import { CopyValue, copyRows } from '@iip/platform-database';
+import { TELEMETRY_DATA_SOURCE } from '../tenants/tenants.repository';
+
+/** A point as stored: one property's value at one instant of one device. */
+export interface StoredPoint {
+  tenantId: string;
+  deviceId: string;
+  property: string;
+  ts: number;
+  value: TelemetryPoint['value'];
+}
+
+/** A numeric point newly stored, as rules see it. */
+export interface NewNumericPoint {
+  deviceId: string;
+  property: string;
+  ts: Date;
+  num: number;
+}
+
+const DAY_MS = 86_400_000;
+
+const rollupSql = (table: string, bucket: string) => `
+  ${table}_rows AS (
+    INSERT INTO ${table} AS r (tenant_id, device_id, property, bucket, count, min, max, sum, first, first_ts, last, last_ts)
+    SELECT tenant_id, device_id, property, ${bucket}, count(*), min(num), max(num), sum(num),
+           (array_agg(num ORDER BY ts))[1], min(ts), (array_agg(num ORDER BY ts DESC))[1], max(ts)
+      FROM numeric_rows GROUP BY 1, 2, 3, 4
+    ON CONFLICT (tenant_id, device_id, property, bucket) DO UPDATE SET
+      count = r.count + EXCLUDED.count,
+      min = least(r.min, EXCLUDED.min),
+      max = greatest(r.max, EXCLUDED.max),
+      sum = r.sum + EXCLUDED.sum,
+      first = CASE WHEN EXCLUDED.first_ts < r.first_ts THEN EXCLUDED.first ELSE r.first END,
+      first_ts = least(r.first_ts, EXCLUDED.first_ts),
+      last = CASE WHEN EXCLUDED.last_ts >= r.last_ts THEN EXCLUDED.last ELSE r.last END,
+      last_ts = greatest(r.last_ts, EXCLUDED.last_ts)
+    RETURNING 1
+  )`;
+
+/**
+ * The only place that reads and writes points and rollups (a column store could take it over).
+ * Points go in by COPY into a session's staging table, then into the partitioned table once
+ * each — a point already stored (a redelivery) is skipped — and the rollups count exactly the
+ * points that went in, in the same statement.
+ */
+@Injectable()
+export class PointsStore {
+  private readonly partitions = new Set<string>();
+
+  constructor(
+    @Inject(TELEMETRY_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject('TELEMETRY_TIME_ZONE') private readonly timeZone: string,
+  ) {}
+
+  /** Stores the points in the caller's transaction; returns how many were new and the new numeric ones of `watched` devices. */
+  async insert(manager: EntityManager, points: StoredPoint[], watched: string[]): Promise<{ inserted: number; forRules: NewNumericPoint[] }> {
+    if (points.length === 0) return { inserted: 0, forRules: [] };
+    await this.ensurePartitions(points.map((p) => p.ts));
+    await manager.query(
+      `CREATE TEMP TABLE IF NOT EXISTS points_staging (
+         tenant_id uuid, device_id uuid, property text, ts_ms bigint, num double precision, bool boolean, str text, json jsonb
+       ) ON COMMIT DELETE ROWS`,
+    );
+    await copyRows(
+      manager,
+      'points_staging',
+      ['tenant_id', 'device_id', 'property', 'ts_ms', 'num', 'bool', 'str', 'json'],
+      points.map((p) => rowOf(p)),
+    );
+    const rows = await manager.query<{ k: string; device_id: string | null; property: string | null; ts: Date | null; num: number }[]>(
+      `WITH inserted AS (
+         INSERT INTO points (tenant_id, device_id, property, ts, num, bool, str, json)
+         SELECT tenant_id, device_id, property, 'epoch'::timestamptz + ts_ms * interval '1 millisecond', num, bool, str, json
+           FROM points_staging
+         ON CONFLICT DO NOTHING
+         RETURNING tenant_id, device_id, property, ts, num
+       ),
+       numeric_rows AS (SELECT * FROM inserted WHERE num IS NOT NULL),
+       ${rollupSql('rollup_1m', `date_trunc('minute', ts)`)},
+       ${rollupSql('rollup_1h', `date_trunc('hour', ts)`)},
+       ${rollupSql('rollup_1d', `date_trunc('day', ts, $1)`)}
+       SELECT 'count' AS k, NULL::uuid AS device_id, NULL::text AS property, NULL::timestamptz AS ts, count(*)::float8 AS num FROM inserted
+       UNION ALL
+       SELECT 'rule', device_id, property, ts, num FROM numeric_rows WHERE device_id = ANY($2::uuid[])`,
+      [this.timeZone, watched],
+    );
+    const forRules: NewNumericPoint[] = [];
+    let inserted = 0;
+    for (const r of rows) {
+      if (r.k === 'count') inserted = Number(r.num);
+      else forRules.push({ deviceId: r.device_id as string, property: r.property as string, ts: r.ts as Date, num: r.num });
+    }
+    return { inserted, forRules };
+  }
+
+  /** Day partitions for these instants (and any missing from today to `aheadDays`), created once each, by whichever instance comes first. */
+  async ensurePartitions(instants: number[], aheadDays = 0): Promise<void> {
+    const days = new Set(instants.map((t) => Math.floor(t / DAY_MS)));
+    const today = Math.floor(Date.now() / DAY_MS);
+    for (let d = 0; d <= aheadDays; d++) days.add(today + d);
+    const missing = [...days].filter((d) => !this.partitions.has(partitionName(d)));
+    if (missing.length === 0) return;
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('iip-telemetry:partitions'))`);
+      for (const day of missing) {
+        const from = new Date(day * DAY_MS).toISOString();
+        const to = new Date((day + 1) * DAY_MS).toISOString();
+        await manager.query(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF points FOR VALUES FROM ('${from}') TO ('${to}')`);
+      }
+    });
+    missing.forEach((d) => this.partitions.add(partitionName(d)));
+  }
+
+  /** Drops day partitions wholly older than `days` ago; returns their names. */
+  async dropPartitionsBefore(days: number): Promise<string[]> {
+    const cutoff = Math.floor(Date.now() / DAY_MS) - days;
+    const rows = await this.dataSource.query<{ name: string }[]>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+        JOIN pg_namespace n ON n.oid = p.relnamespace WHERE p.relname = 'points' AND n.nspname = current_schema()`,
+    );
+    const dropped: string[] = [];
+    for (const { name } of rows) {
+      const day = dayOfPartition(name);
+      if (day !== undefined && day < cutoff) {
+        await this.dataSource.query(`DROP TABLE IF EXISTS ${name}`);
+        this.partitions.delete(name);
+        dropped.push(name);
+      }
+    }
+    return dropped;
+  }
+
+  /** Rollup rows older than `days` go (they outlive raw points: two years by default). */
+  async deleteRollupsBefore(days: number): Promise<void> {
+    for (const table of ['rollup_1m', 'rollup_1h', 'rollup_1d']) {
+      await this.dataSource.query(`DELETE FROM ${table} WHERE bucket < now() - make_interval(days => $1)`, [days]);
+    }
+  }
+}
+
+function partitionName(day: number): string {
+  return `points_${new Date(day * DAY_MS).toISOString().slice(0, 10).replace(/-/g, '')}`;
+}
+
+function dayOfPartition(name: string): number | undefined {
+  const m = /^points_(\d{4})(\d{2})(\d{2})$/.exec(name);
+  return m ? Math.floor(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / DAY_MS) : undefined;
+}
+
+function rowOf(p: StoredPoint): CopyValue[] {
+  const v = p.value;
+  return [
+    p.tenantId,
+    p.deviceId,
+    p.property,
+    p.ts,
+    typeof v === 'number' ? v : null,
+    typeof v === 'boolean' ? v : null,
+    typeof v === 'string' ? v : null,
+    typeof v === 'object' && v !== null ? { json: v } : null,
+  ];
+}
+
+/** One bucket of an aggregate over one device's property. */
+export interface AggregateRow {
+  deviceId: string;
+  bucket: string;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  avg: number;
+  first: number;
+  last: number;
+}
+
+export type RollupSource = 'rollup_1m' | 'rollup_1h' | 'rollup_1d';
+
+/** Reads of points and rollups (the same repository that writes them). */
+export class PointsReader {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Raw points of one property in [from, to), in instant order, after `after` (the cursor), up to `limit`. */
+  async raw(q: { tenantId: string; deviceId: string; property: string; from: Date; to: Date; after?: Date; limit: number }) {
+    return this.dataSource.query<{ ts: Date; num: number | null; bool: boolean | null; str: string | null; json: unknown }[]>(
+      `SELECT ts, num, bool, str, json FROM points
+        WHERE tenant_id = $1 AND device_id = $2 AND property = $3 AND ts >= $4 AND ts < $5 AND ($6::timestamptz IS NULL OR ts > $6)
+        ORDER BY ts LIMIT $7`,
+      [q.tenantId, q.deviceId, q.property, q.from, q.to, q.after ?? null, q.limit],
+    );
+  }
+
+  /**
+   * Buckets of `stride` (a PostgreSQL interval) starting at `origin` (a local midnight in the
+   * zone), counted from `source`'s rows that lie in [from, to); `day` groups rollup rows by the
+   * zone's calendar day instead (a day is not always 24 hours).
+   */
+  async aggregate(q: {
+    devices: { tenantId: string; deviceId: string }[];
+    property: string;
+    from: Date;
+    to: Date;
+    source: RollupSource;
+    stride: string;
+    origin: Date;
+    byDay: boolean;
+    timeZone: string;
+  }): Promise<AggregateRow[]> {
+    const params: unknown[] = [q.devices.map((d) => d.tenantId), q.devices.map((d) => d.deviceId), q.property, q.from, q.to];
+    const bucket = q.byDay ? `date_trunc('day', bucket, $6)` : `date_bin($6::interval, bucket, $7::timestamptz)`;
+    params.push(...(q.byDay ? [q.timeZone] : [q.stride, q.origin]));
+    const rows = await this.dataSource.query<
+      { device_id: string; b: Date; count: string; min: number; max: number; sum: number; first: number; last: number }[]
+    >(
+      `SELECT device_id, ${bucket} AS b, sum(count) AS count, min(min) AS min, max(max) AS max, sum(sum) AS sum,
+              (array_agg(first ORDER BY first_ts))[1] AS first, (array_agg(last ORDER BY last_ts DESC))[1] AS last
+         FROM ${q.source}
+        WHERE (tenant_id, device_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[])) AND property = $3 AND bucket >= $4 AND bucket < $5
+        GROUP BY device_id, b ORDER BY device_id, b`,
+      params,
+    );
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      bucket: r.b.toISOString(),
+      count: Number(r.count),
+      min: r.min,
+      max: r.max,
+      sum: r.sum,
+      avg: r.sum / Number(r.count),
+      first: r.first,
+      last: r.last,
+    }));
+  }
+
+  /** The newest value of each property of a device, from the points themselves (when Redis has none). */
+  async latest(tenantId: string, deviceId: string, since: Date) {
+    return this.dataSource.query<{ property: string; ts: Date; num: number | null; bool: boolean | null; str: string | null; json: unknown }[]>(
+      `SELECT DISTINCT ON (property) property, ts, num, bool, str, json FROM points
+        WHERE tenant_id = $1 AND device_id = $2 AND ts >= $3 ORDER BY property, ts DESC`,
+      [tenantId, deviceId, since],
+    );
+  }
+}
+
+/** A stored row's value, whichever typed column holds it. */
+export function valueOfRow(r: { num: number | null; bool: boolean | null; str: string | null; json: unknown }): unknown {
+  return r.num ?? r.bool ?? r.str ?? r.json;
+}

@@ -1,0 +1,140 @@
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { TelemetryPointsData } from '@iip/contracts';
+import { MalformedEnvelopeError, TopicProvisioner, createIdempotentProducer, dlqTopicOf, parseEnvelope, sendToDeadLetter, startWithRetry } from '@iip/platform-kafka';
+import { AppLogger, Metrics } from '@iip/platform-observability';
+import { LatestValues } from './latest-values';
+import { PointsStore, StoredPoint } from './points-store';
+import { RuleEngine } from '../rules/rule-engine';
+
+export interface WriterSettings {
+  groupId: string;
+  topic: string;
+  partitions: number;
+  batchPoints: number;
+}
+
+/**
+ * The batched writer: reads iip.telemetry.points.v1 in batches, stores each batch's points in
+ * one transaction (COPY, once per device/property/instant, rollups and rule state beside them)
+ * and only then commits the offsets — so a crash anywhere means a redelivery, and a redelivery
+ * stores nothing twice. A message that is not a points envelope goes to the DLQ with why.
+ */
+export class PointsWriter {
+  private consumer?: Consumer;
+  private readonly dlq: Producer;
+  private stopped = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly dataSource: DataSource,
+    private readonly topics: TopicProvisioner,
+    private readonly store: PointsStore,
+    private readonly latest: LatestValues,
+    private readonly rules: RuleEngine,
+    private readonly logger: AppLogger,
+    private readonly metrics: Metrics,
+    private readonly settings: WriterSettings,
+  ) {
+    this.dlq = createIdempotentProducer(kafka);
+  }
+
+  start(): void {
+    void startWithRetry(
+      async () => {
+        await this.topics.ensure([this.settings.topic], undefined, this.settings.partitions);
+        await this.topics.ensure([dlqTopicOf(this.settings.topic)]);
+        await this.dlq.connect();
+        const consumer = this.kafka.consumer({
+          groupId: this.settings.groupId,
+          sessionTimeout: 30_000,
+          heartbeatInterval: 3_000,
+          allowAutoTopicCreation: false,
+          maxBytesPerPartition: 4 * 1024 * 1024,
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [this.settings.topic], fromBeginning: true });
+        await consumer.run({
+          autoCommit: true,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: 2,
+          eachBatch: (payload) => this.processBatch(payload),
+        });
+        this.consumer = consumer;
+        if (this.stopped) await consumer.disconnect();
+      },
+      () => this.stopped,
+      this.logger,
+      'telemetry points writer',
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.consumer?.disconnect();
+    await this.dlq.disconnect().catch(() => undefined);
+  }
+
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    let group: { message: KafkaMessage; data: TelemetryPointsData }[] = [];
+    let points = 0;
+    const flush = async () => {
+      if (group.length === 0) return;
+      await this.write(group.map((g) => g.data));
+      payload.resolveOffset(group[group.length - 1].message.offset);
+      await payload.commitOffsetsIfNecessary();
+      await payload.heartbeat();
+      group = [];
+      points = 0;
+    };
+    for (const message of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      let data: TelemetryPointsData;
+      try {
+        data = pointsOf(message);
+      } catch (err) {
+        await flush();
+        await sendToDeadLetter(this.dlq, this.settings.groupId, { topic: batch.topic, partition: batch.partition, message }, err, 1);
+        this.metrics.kafkaMessages.inc({ topic: batch.topic, outcome: 'dead-lettered' });
+        this.logger.error({ topic: batch.topic, partition: batch.partition, offset: message.offset, err: (err as Error).message }, 'message dead-lettered');
+        payload.resolveOffset(message.offset);
+        continue;
+      }
+      group.push({ message, data });
+      points += data.points.length;
+      if (points >= this.settings.batchPoints) await flush();
+    }
+    await flush();
+  }
+
+  private async write(batches: TelemetryPointsData[]): Promise<void> {
+    const points: StoredPoint[] = [];
+    for (const b of batches) for (const p of b.points) points.push({ tenantId: b.tenantId, deviceId: b.deviceId, property: p.property, ts: p.ts, value: p.value });
+    const watched = await this.rules.watchedDevices(batches.map((b) => b.deviceId));
+    const { inserted } = await this.dataSource.transaction(async (manager) => {
+      const result = await this.store.insert(manager, points, watched);
+      await this.rules.evaluate(manager, result.forRules);
+      return result;
+    });
+    this.metrics.kafkaMessages.inc({ topic: this.settings.topic, outcome: 'applied' }, batches.length);
+    if (inserted < points.length) this.logger.debug({ points: points.length, inserted }, 'some points were stored already (a redelivery)');
+    // Redis holds the newest value per property; it can be rebuilt from the points.
+    await this.latest.update(points).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'latest values not updated'));
+  }
+}
+
+function pointsOf(message: KafkaMessage): TelemetryPointsData {
+  const event = parseEnvelope(message.value);
+  const data = event.data as Partial<TelemetryPointsData> | undefined;
+  if (
+    !data ||
+    typeof data.deviceId !== 'string' ||
+    typeof data.tenantId !== 'string' ||
+    !Array.isArray(data.points) ||
+    data.points.some((p) => typeof p !== 'object' || p === null || !Number.isSafeInteger(p.ts) || typeof p.property !== 'string' || p.value === undefined || p.value === null)
+  ) {
+    throw new MalformedEnvelopeError('the message is not a points event {deviceId, tenantId, points: [{ts, property, value}]}');
+  }
+  return data as TelemetryPointsData;
+}

@@ -1,0 +1,80 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { CredentialEventData, CredentialEventTypes, DeviceEventData, DeviceRegistryEventTypes, Topics, TwinEventData, TwinEventTypes } from '@iip/contracts';
+import { BroadcastListener } from '@iip/platform-kafka';
+import { PollingWorker, ServiceRuntime } from '@iip/platform-runtime';
+import { MqttEndpoint } from './mqtt/mqtt-endpoint';
+import { PointsStore } from './storage/points-store';
+import { PointsWriter } from './storage/points-writer';
+import { RuleEngine } from './rules/rule-engine';
+
+export const LIFECYCLE_SETTINGS = Symbol('LIFECYCLE_SETTINGS');
+
+export interface LifecycleSettings {
+  writer: boolean;
+  partitionsAheadDays: number;
+  rawRetentionDays: number;
+  rollupRetentionDays: number;
+  rulesTickMs: number;
+}
+
+/**
+ * What runs beside the request handlers: the MQTT endpoint, the batched writer, partition
+ * upkeep and retention, the no-data check, and the registry's events that reach connected
+ * devices (a revoked credential or a suspended device is disconnected; desired twin changes
+ * are delivered).
+ */
+@Injectable()
+export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly workers: PollingWorker[] = [];
+  private listener?: BroadcastListener;
+
+  constructor(
+    private readonly runtime: ServiceRuntime,
+    private readonly mqtt: MqttEndpoint,
+    private readonly writer: PointsWriter,
+    private readonly store: PointsStore,
+    private readonly rules: RuleEngine,
+    @Inject(LIFECYCLE_SETTINGS) private readonly settings: LifecycleSettings,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { logger, kafka, topics, config } = this.runtime;
+    await this.store.ensurePartitions([], this.settings.partitionsAheadDays);
+    this.listener = new BroadcastListener(kafka, topics, logger, {
+      name: `${config.KAFKA_TOPIC_PREFIX}iip.telemetry.sessions`,
+      topics: [Topics.deviceRegistryCredential, Topics.deviceRegistryDevice, Topics.deviceRegistryTwin].map((t) => config.KAFKA_TOPIC_PREFIX + t),
+      handle: (event) => {
+        if (event.type === CredentialEventTypes.CredentialRevoked) this.mqtt.disconnect({ credentialId: (event.data as CredentialEventData).id });
+        else if (event.type === DeviceRegistryEventTypes.DeviceStatusChanged) {
+          const d = event.data as DeviceEventData;
+          if (d.status === 'suspended' || d.status === 'decommissioned') this.mqtt.disconnect({ deviceId: d.id });
+        } else if (event.type === TwinEventTypes.TwinDesiredChanged) {
+          const t = event.data as TwinEventData;
+          this.mqtt.deliver({ deviceId: t.deviceId, topic: `iip/v1/${t.deviceId}/twin/desired`, payload: JSON.stringify({ version: t.version, patch: t.patch, delta: t.delta }) });
+        }
+      },
+    });
+    this.listener.start();
+    this.workers.push(
+      new PollingWorker(logger, 'telemetry partition upkeep', 3_600_000, async () => {
+        await this.store.ensurePartitions([], this.settings.partitionsAheadDays);
+        const dropped = await this.store.dropPartitionsBefore(this.settings.rawRetentionDays);
+        if (dropped.length > 0) logger.info({ dropped }, 'raw point partitions past retention dropped');
+        await this.store.deleteRollupsBefore(this.settings.rollupRetentionDays);
+      }),
+      new PollingWorker(logger, 'no-data rules', this.settings.rulesTickMs, async () => {
+        await this.rules.checkSilence();
+      }),
+    );
+    for (const w of this.workers) w.start();
+    if (this.settings.writer) this.writer.start();
+    await this.mqtt.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.mqtt.stop();
+    await this.writer.stop();
+    await Promise.all(this.workers.map((w) => w.stop()));
+    await this.listener?.stop();
+  }
+}

@@ -1,0 +1,101 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { BasicAuthenticator, ClientCredentialsToken } from '@iip/platform-auth';
+import { ServiceRuntime } from '@iip/platform-runtime';
+import { DevicesConsumer } from './devices/devices.consumer';
+import { DevicesRepository } from './devices/devices.repository';
+import { DeviceAuthenticator } from './ingest/device-authenticator';
+import { IngestController } from './ingest/ingest.controller';
+import { IngestGrpcController } from './ingest/ingest.grpc-controller';
+import { INGEST_SETTINGS, IngestService, IngestSettings } from './ingest/ingest.service';
+import { PointsProducer } from './ingest/points-producer';
+import { TelemetryQuota } from './ingest/quota';
+import { MqttEndpoint, MqttEndpointSettings } from './mqtt/mqtt-endpoint';
+import { QueryController } from './query/query.controller';
+import { QUERY_SETTINGS, QueryService } from './query/query.service';
+import { REGISTRY_CLIENT, RegistryClient } from './registry/registry-client';
+import { AlarmsController } from './rules/alarms.controller';
+import { AlarmsService } from './rules/alarms.service';
+import { RuleEngine, TELEMETRY_OUTBOX } from './rules/rule-engine';
+import { LatestValues } from './storage/latest-values';
+import { PointsReader, PointsStore } from './storage/points-store';
+import { PointsWriter } from './storage/points-writer';
+import { LIFECYCLE_SETTINGS, LifecycleSettings, TelemetryLifecycle } from './telemetry-lifecycle';
+import { TenantsConsumer } from './tenants/tenants.consumer';
+import { TELEMETRY_DATA_SOURCE, TenantsRepository } from './tenants/tenants.repository';
+
+export interface TelemetrySettings {
+  registryGrpcUrl: string;
+  token: { tokenUrl: string; clientId: string; clientSecret: string };
+  timeZone: string;
+  pointsPartitions: number;
+  writerBatchPoints: number;
+  ingest: IngestSettings;
+  mqtt: MqttEndpointSettings;
+  lifecycle: LifecycleSettings & { rawRetentionDays: number };
+}
+
+/** The runtime's connections, telemetry's settings and the objects built from them, shared by the feature providers. */
+@Global()
+@Module({})
+export class TelemetryInfraModule {
+  static forRoot(runtime: ServiceRuntime, settings: TelemetrySettings): DynamicModule {
+    const { config } = runtime;
+    const registry = new RegistryClient(settings.registryGrpcUrl, new ClientCredentialsToken(settings.token));
+    runtime.onClose(() => registry.close());
+    const producer = new PointsProducer(runtime.kafka, runtime.topics, config.KAFKA_TOPIC_PREFIX, settings.pointsPartitions);
+    runtime.onClose(() => producer.stop());
+    const providers = [
+      { provide: ServiceRuntime, useValue: runtime },
+      { provide: TELEMETRY_DATA_SOURCE, useValue: runtime.dataSource },
+      { provide: TELEMETRY_OUTBOX, useValue: runtime.outboxWriter },
+      { provide: 'TELEMETRY_TIME_ZONE', useValue: settings.timeZone },
+      { provide: REGISTRY_CLIENT, useValue: registry },
+      { provide: PointsProducer, useValue: producer },
+      { provide: TelemetryQuota, useValue: new TelemetryQuota(runtime.redis) },
+      { provide: LatestValues, useValue: new LatestValues(runtime.redis) },
+      { provide: PointsReader, useValue: new PointsReader(runtime.dataSource) },
+      { provide: INGEST_SETTINGS, useValue: settings.ingest },
+      { provide: QUERY_SETTINGS, useValue: { timeZone: settings.timeZone, rawRetentionDays: settings.lifecycle.rawRetentionDays } },
+      { provide: LIFECYCLE_SETTINGS, useValue: settings.lifecycle },
+      { provide: 'MQTT_SETTINGS', useValue: settings.mqtt },
+      { provide: 'WRITER_SETTINGS', useValue: { batchPoints: settings.writerBatchPoints, partitions: settings.pointsPartitions } },
+    ];
+    return { module: TelemetryInfraModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
+
+@Module({
+  controllers: [IngestController, IngestGrpcController, QueryController, AlarmsController],
+  providers: [
+    TenantsRepository,
+    TenantsConsumer,
+    DevicesRepository,
+    DevicesConsumer,
+    IngestService,
+    DeviceAuthenticator,
+    { provide: BasicAuthenticator, useExisting: DeviceAuthenticator },
+    QueryService,
+    PointsStore,
+    RuleEngine,
+    AlarmsService,
+    {
+      provide: MqttEndpoint,
+      inject: ['MQTT_SETTINGS', REGISTRY_CLIENT, IngestService, ServiceRuntime],
+      useFactory: (settings: MqttEndpointSettings, registry: RegistryClient, ingest: IngestService, runtime: ServiceRuntime) =>
+        new MqttEndpoint(settings, registry, ingest, runtime.logger),
+    },
+    {
+      provide: PointsWriter,
+      inject: [ServiceRuntime, PointsStore, LatestValues, RuleEngine, 'WRITER_SETTINGS'],
+      useFactory: (runtime: ServiceRuntime, store: PointsStore, latest: LatestValues, rules: RuleEngine, s: { batchPoints: number; partitions: number }) =>
+        new PointsWriter(runtime.kafka, runtime.dataSource, runtime.topics, store, latest, rules, runtime.logger, runtime.metrics, {
+          groupId: `${runtime.config.KAFKA_TOPIC_PREFIX}iip.telemetry.writer`,
+          topic: `${runtime.config.KAFKA_TOPIC_PREFIX}iip.telemetry.points.v1`,
+          partitions: s.partitions,
+          batchPoints: s.batchPoints,
+        }),
+    },
+    TelemetryLifecycle,
+  ],
+})
+export class TelemetryModule {}
