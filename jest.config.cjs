@@ -30,5 +30,14 @@ module.exports = {
       globalTeardown: '<rootDir>/libs/platform/testing/src/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/libs/platform/testing/src/jest-integration-setup.ts'],
     },
+    {
+      // Stop and restart the shared infrastructure (Kafka, PostgreSQL): run alone, after the rest (scripts/test.mjs).
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/apps/**/test/**/*.fault-spec.ts'],
+      globalSetup: '<rootDir>/libs/platform/testing/src/global-setup.ts',
+      globalTeardown: '<rootDir>/libs/platform/testing/src/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/libs/platform/testing/src/jest-integration-setup.ts'],
+    },
   ],
 };

@@ -45,6 +45,9 @@ const env = {
   KAFKA_BROKERS: process.env.KAFKA_BROKERS,
   OPERATOR_CLIENT_ID: operator.clientId,
   OPERATOR_CLIENT_SECRET: operator.secret,
+  // Telemetry asks the device registry with a client of its own; locally, the operator's.
+  TELEMETRY_CLIENT_ID: process.env.TELEMETRY_CLIENT_ID || operator.clientId,
+  TELEMETRY_CLIENT_SECRET: process.env.TELEMETRY_CLIENT_SECRET || operator.secret,
 };
 
 for (const service of SERVICES) {
@@ -135,7 +138,7 @@ const tenancy = `http://127.0.0.1:${httpPort(SERVICES[0])}`;
 const lines = ['', 'IIP is up.', ''];
 for (const s of SERVICES) {
   lines.push(
-    `  ${s.name.padEnd(15)} REST http://127.0.0.1:${httpPort(s)}  (OpenAPI: /docs)   gRPC 127.0.0.1:${grpcPort(s)}   health: /health/ready   metrics: /metrics`,
+    `  ${s.name.padEnd(15)} REST http://127.0.0.1:${httpPort(s)}  (OpenAPI: /docs)   gRPC 127.0.0.1:${grpcPort(s)}   health: /health/ready   metrics: /metrics${s.extra ? `   ${s.extra(process.env)}` : ''}`,
   );
 }
 lines.push(

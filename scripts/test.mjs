@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: installs what is missing, brings the infrastructure up, then runs lint,
-// type-check, unit, integration and e2e tests. Exits non-zero on the first failure.
+// type-check, unit, integration and e2e tests, then the fault tests alone. Exits non-zero on the first failure.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureInstall } from './lib/ensure-install.mjs';
@@ -28,6 +28,12 @@ if (code === 0) {
     ['--selectProjects', 'integration', '--ci', '--maxWorkers=2'],
     { env: { ...env, KAFKA_BROKERS: process.env.KAFKA_BROKERS } },
   );
+  // These stop and restart Kafka and PostgreSQL themselves: nothing else may run meanwhile.
+  if (code === 0) {
+    code = await runOrExit('fault tests (processes killed, Kafka and PostgreSQL restarted)', bin('jest'), ['--selectProjects', 'faults', '--ci', '--runInBand'], {
+      env: { ...env, KAFKA_BROKERS: process.env.KAFKA_BROKERS },
+    });
+  }
 }
 if (infra && process.env.IIP_KEEP_KAFKA !== '1') await infra.down();
 console.log(code === 0 ? `✓ all checks passed in ${((Date.now() - started) / 1000).toFixed(0)} s` : '✗ npm test failed');

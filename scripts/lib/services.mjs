@@ -27,4 +27,14 @@ export const SERVICES = [
     main: 'dist/apps/device-registry/src/main.js',
     migrate: 'dist/apps/device-registry/src/migrate.js',
   },
+  {
+    name: 'telemetry',
+    httpPortVar: 'TELEMETRY_HTTP_PORT',
+    httpPort: 3400,
+    grpcPortVar: 'TELEMETRY_GRPC_PORT',
+    grpcPort: 50400,
+    main: 'dist/apps/telemetry/src/main.js',
+    migrate: 'dist/apps/telemetry/src/migrate.js',
+    extra: (env) => `MQTT mqtt://127.0.0.1:${env.TELEMETRY_MQTT_PORT || 1884} (device id / secret)`,
+  },
 ];
