@@ -1,3 +1,4 @@
+import { Observable } from 'rxjs';
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
 import { FieldError } from './problem';
@@ -31,7 +32,13 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
  */
 class DtoValidationPipe extends ValidationPipe {
   protected override toValidate(metadata: ArgumentMetadata): boolean {
-    return typeof metadata.metatype === 'function' && metadata.metatype !== Metadata && super.toValidate(metadata);
+    return (
+      typeof metadata.metatype === 'function' &&
+      metadata.metatype !== Metadata &&
+      // A streaming gRPC handler gets the stream of messages itself.
+      metadata.metatype !== Observable &&
+      super.toValidate(metadata)
+    );
   }
 }
 
