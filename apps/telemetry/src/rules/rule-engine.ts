@@ -42,10 +42,10 @@ export class RuleEngine {
     @Inject(TELEMETRY_OUTBOX) private readonly outbox: OutboxWriter,
   ) {}
 
-  /** Of these devices, those some enabled rule watches. */
+  /** Of these devices, those some enabled rule watches (a no-data rule too: data coming clears it). */
   async watchedDevices(deviceIds: string[]): Promise<string[]> {
     const rows = await this.dataSource.query<{ id: string }[]>(
-      `SELECT DISTINCT d.id FROM devices d JOIN rules r ON r.enabled AND r.kind <> 'no-data'
+      `SELECT DISTINCT d.id FROM devices d JOIN rules r ON r.enabled
           AND (r.device_id = d.id OR (r.model_id = d.model_id AND d.tenant_path @> ARRAY[r.tenant_id]))
         WHERE d.id = ANY($1::uuid[])`,
       [[...new Set(deviceIds)]],
