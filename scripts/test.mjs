@@ -30,9 +30,14 @@ if (code === 0) {
   );
   // These stop and restart Kafka and PostgreSQL themselves: nothing else may run meanwhile.
   if (code === 0) {
-    code = await runOrExit('fault tests (processes killed, Kafka and PostgreSQL restarted)', bin('jest'), ['--selectProjects', 'faults', '--ci', '--runInBand'], {
-      env: { ...env, KAFKA_BROKERS: process.env.KAFKA_BROKERS },
-    });
+    code = await runOrExit(
+      'fault tests (processes killed, Kafka and PostgreSQL restarted)',
+      bin('jest'),
+      ['--selectProjects', 'faults', '--ci', '--runInBand'],
+      {
+        env: { ...env, KAFKA_BROKERS: process.env.KAFKA_BROKERS },
+      },
+    );
   }
 }
 if (infra && process.env.IIP_KEEP_KAFKA !== '1') await infra.down();

@@ -20,7 +20,8 @@ describe('telemetry: rules raise one alarm, acknowledge, clear past the hysteres
     expect((await api().post(`/v1/devices/${deviceId}/telemetry`, pts)).status).toBe(202);
     await waitFor(async () => ((await storedCount(deviceId)) >= before + pts.length ? true : undefined), 20_000, 'the points to be stored');
   };
-  const alarmsOf = async (deviceId: string) => (await api().get(`/v1/alarms?deviceId=${deviceId}`)).body as { id: string; state: string; message: string }[];
+  const alarmsOf = async (deviceId: string) =>
+    (await api().get(`/v1/alarms?deviceId=${deviceId}`)).body as { id: string; state: string; message: string }[];
 
   beforeAll(async () => {
     w = await telemetryWorld('telalarms');
@@ -81,7 +82,16 @@ describe('telemetry: rules raise one alarm, acknowledge, clear past the hysteres
   it('a device that falls silent raises one no-data alarm, cleared (unacknowledged) when it speaks again', async () => {
     const device = await w.device();
     expect(
-      (await api().post('/v1/rules', { name: 'Silent', deviceId: device.id, property: 'temperature', kind: 'no-data', severity: 'medium', noData: { seconds: 2 } })).status,
+      (
+        await api().post('/v1/rules', {
+          name: 'Silent',
+          deviceId: device.id,
+          property: 'temperature',
+          kind: 'no-data',
+          severity: 'medium',
+          noData: { seconds: 2 },
+        })
+      ).status,
     ).toBe(201);
     await send(device.id, [{ ts: Date.now(), values: { temperature: 20 } }]);
     const raised = await waitFor(

@@ -23,7 +23,8 @@ describe('telemetry: quotas, gRPC ingestion, revocation', () => {
       c.once('connect', () => resolve(c));
       c.once('error', reject);
     });
-  const points = (n: number, property = 'speed') => Array.from({ length: n }, (_, i) => ({ ts: Date.now() - 10_000 + i, values: { [property]: i } }));
+  const points = (n: number, property = 'speed') =>
+    Array.from({ length: n }, (_, i) => ({ ts: Date.now() - 10_000 + i, values: { [property]: i } }));
 
   beforeAll(async () => {
     w = await telemetryWorld('telcontrol', { quota: QUOTA });
@@ -36,7 +37,8 @@ describe('telemetry: quotas, gRPC ingestion, revocation', () => {
 
   it('just under the quota nothing is refused; over it HTTP answers 429 with Retry-After, MQTT 0x97 and gRPC RESOURCE_EXHAUSTED, shared across transports', async () => {
     const device = await w.device();
-    const send = (n: number) => request(w.telemetry.httpUrl).post(`/v1/devices/${device.id}/telemetry`).auth(w.token, { type: 'bearer' }).send(points(n));
+    const send = (n: number) =>
+      request(w.telemetry.httpUrl).post(`/v1/devices/${device.id}/telemetry`).auth(w.token, { type: 'bearer' }).send(points(n));
     // 90% of the quota each second, for three seconds.
     for (let s = 0; s < 3; s++) {
       const started = Date.now();
@@ -54,7 +56,9 @@ describe('telemetry: quotas, gRPC ingestion, revocation', () => {
     while ((await send(QUOTA)).status === 202);
     const c = await connect(device);
     const reason = await new Promise<number>((resolve) =>
-      c.publish(`iip/v1/${device.id}/telemetry`, JSON.stringify(points(QUOTA)), { qos: 1 }, (err) => resolve((err as { code?: number } | undefined)?.code ?? 0)),
+      c.publish(`iip/v1/${device.id}/telemetry`, JSON.stringify(points(QUOTA)), { qos: 1 }, (err) =>
+        resolve((err as { code?: number } | undefined)?.code ?? 0),
+      ),
     );
     expect(reason).toBe(0x97);
 
@@ -79,7 +83,9 @@ describe('telemetry: quotas, gRPC ingestion, revocation', () => {
       [4, GrpcStatus.NOT_FOUND, 0],
     ]);
     expect(acks[1].refused).toEqual([{ index: 0, property: 'temperature', reason: 'values.temperature must be <= 200' }]);
-    const unauthenticated = await grpcIngest([{ sequence: 1, deviceId: device.id, pointsJson: '{}' }], 'not-a-token').catch((e: { code: number }) => e);
+    const unauthenticated = await grpcIngest([{ sequence: 1, deviceId: device.id, pointsJson: '{}' }], 'not-a-token').catch(
+      (e: { code: number }) => e,
+    );
     expect(unauthenticated).toMatchObject({ code: GrpcStatus.UNAUTHENTICATED });
   });
 

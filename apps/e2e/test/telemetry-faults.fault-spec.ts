@@ -121,7 +121,12 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
       connectTimeout: 5000,
     });
     client.on('error', () => undefined);
-    await waitFor(async () => (client?.connected ? true : undefined), 30_000, 'the device to connect (telemetry must have heard of it)', 200);
+    await waitFor(
+      async () => (client?.connected ? true : undefined),
+      30_000,
+      'the device to connect (telemetry must have heard of it)',
+      200,
+    );
 
     const t0 = Date.now() - 600_000;
     let sent = 0;
@@ -132,10 +137,15 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
     const publisher = (async () => {
       while (publishing) {
         const i = sent++;
-        client?.publish(`iip/v1/${device.id}/telemetry`, JSON.stringify({ ts: t0 + i * 10, values: { temperature: i % 150 } }), { qos: 1 }, (err) => {
-          if (!err) acked.add(i);
-          else refused.push(`${i}: ${err.message}`);
-        });
+        client?.publish(
+          `iip/v1/${device.id}/telemetry`,
+          JSON.stringify({ ts: t0 + i * 10, values: { temperature: i % 150 } }),
+          { qos: 1 },
+          (err) => {
+            if (!err) acked.add(i);
+            else refused.push(`${i}: ${err.message}`);
+          },
+        );
         await new Promise((r) => setTimeout(r, 10));
       }
     })();

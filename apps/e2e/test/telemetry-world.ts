@@ -5,7 +5,15 @@ import { OPERATOR, RunningTenancy, clientToken, createTenant, operatorToken, sta
 import { startTestDeviceRegistry } from '@iip/device-registry-testing';
 import { RunningTelemetry, startTestTelemetry } from '@iip/telemetry-testing';
 
-export const TELEMETRY_SCOPES = ['devices:read', 'devices:write', 'models:write', 'telemetry:write', 'telemetry:read', 'alarms:write', 'clients:write'];
+export const TELEMETRY_SCOPES = [
+  'devices:read',
+  'devices:write',
+  'models:write',
+  'telemetry:write',
+  'telemetry:read',
+  'alarms:write',
+  'clients:write',
+];
 
 /** A pump: temperature in Cel (−40…200), speed in /min (0…3600), running, mode. */
 export const PUMP_MODEL = {
@@ -33,15 +41,25 @@ export interface TelemetryWorld {
 }
 
 /** Tenancy, the device registry and telemetry, a group with a client, and the pump model, published. */
-export async function telemetryWorld(label: string, options: { quota?: number; telemetry?: Record<string, string> } = {}): Promise<TelemetryWorld> {
+export async function telemetryWorld(
+  label: string,
+  options: { quota?: number; telemetry?: Record<string, string> } = {},
+): Promise<TelemetryWorld> {
   const env = await createTestEnvironment(label);
   const tenancy = await startTestTenancy(env);
   const registry = await startTestDeviceRegistry(env, tenancy.httpUrl);
   const start = (overrides: Record<string, string> = {}) =>
-    startTestTelemetry(env, { tenancyUrl: tenancy.httpUrl, registry, client: { clientId: OPERATOR.clientId, secret: OPERATOR.secret } }, { ...options.telemetry, ...overrides });
+    startTestTelemetry(
+      env,
+      { tenancyUrl: tenancy.httpUrl, registry, client: { clientId: OPERATOR.clientId, secret: OPERATOR.secret } },
+      { ...options.telemetry, ...overrides },
+    );
   let telemetry = await start();
   const op = await operatorToken(tenancy);
-  const group = await createTenant(tenancy, op, { kind: 'group', quotas: { maxDevices: 1000, maxTelemetryPointsPerSecond: options.quota ?? 100_000 } });
+  const group = await createTenant(tenancy, op, {
+    kind: 'group',
+    quotas: { maxDevices: 1000, maxTelemetryPointsPerSecond: options.quota ?? 100_000 },
+  });
   const token = (await clientToken(tenancy, op, group.id, TELEMETRY_SCOPES)).token;
   const as = (path: string, body: object) => request(registry.httpUrl).post(path).auth(token, { type: 'bearer' }).send(body);
   const model = await waitFor(
@@ -67,7 +85,13 @@ export async function telemetryWorld(label: string, options: { quota?: number; t
     token,
     modelId: model.body.id as string,
     async device(extra = {}) {
-      const d = await as('/v1/devices', { name: `P${++serial}`, manufacturer: 'KSB', serial: `${label}-${serial}-${Date.now()}`, model: { id: model.body.id }, ...extra });
+      const d = await as('/v1/devices', {
+        name: `P${++serial}`,
+        manufacturer: 'KSB',
+        serial: `${label}-${serial}-${Date.now()}`,
+        model: { id: model.body.id },
+        ...extra,
+      });
       if (d.status !== 201) throw new Error(`device: ${d.status} ${JSON.stringify(d.body)}`);
       const c = await as(`/v1/devices/${d.body.id}/credentials`, { kind: 'secret', label: 'test' });
       if (c.status !== 201) throw new Error(`credential: ${c.status} ${JSON.stringify(c.body)}`);

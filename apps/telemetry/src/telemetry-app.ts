@@ -24,7 +24,9 @@ export interface RunningTelemetry extends ServiceRuntime {
 /** Builds, migrates and starts telemetry: used by main.ts and by the tests alike. */
 export async function startTelemetry(config: TelemetryConfig, options: { logger?: AppLogger } = {}): Promise<RunningTelemetry> {
   if (!config.TELEMETRY_CLIENT_SECRET) {
-    throw new ConfigError([{ variable: 'TELEMETRY_CLIENT_SECRET', message: "is needed: telemetry asks the device registry with its own client's token" }]);
+    throw new ConfigError([
+      { variable: 'TELEMETRY_CLIENT_SECRET', message: "is needed: telemetry asks the device registry with its own client's token" },
+    ]);
   }
   const tls =
     config.TELEMETRY_MQTT_TLS_CERT && config.TELEMETRY_MQTT_TLS_KEY
@@ -39,7 +41,11 @@ export async function startTelemetry(config: TelemetryConfig, options: { logger?
     const app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot(runtime, runtime.tokenVerifier(), {
         registryGrpcUrl: config.TELEMETRY_DEVICE_REGISTRY_GRPC_URL,
-        token: { tokenUrl: config.TELEMETRY_TOKEN_URL, clientId: config.TELEMETRY_CLIENT_ID, clientSecret: config.TELEMETRY_CLIENT_SECRET as string },
+        token: {
+          tokenUrl: config.TELEMETRY_TOKEN_URL,
+          clientId: config.TELEMETRY_CLIENT_ID,
+          clientSecret: config.TELEMETRY_CLIENT_SECRET as string,
+        },
         timeZone: config.TELEMETRY_TIME_ZONE,
         pointsPartitions: config.TELEMETRY_POINTS_PARTITIONS,
         writerBatchPoints: config.TELEMETRY_WRITER_BATCH_POINTS,
@@ -67,10 +73,13 @@ export async function startTelemetry(config: TelemetryConfig, options: { logger?
       jsonLimit: config.TELEMETRY_JSON_LIMIT,
       openApi: {
         title: 'IIP telemetry',
-        description: 'Ingestion (MQTT, HTTP, gRPC) acknowledged once Kafka holds the points; time series, rollups, latest values, rules and alarms.',
+        description:
+          'Ingestion (MQTT, HTTP, gRPC) acknowledged once Kafka holds the points; time series, rollups, latest values, rules and alarms.',
         version: '1',
       },
     });
-    return Object.assign(runtime, { mqttPort: app.get(MqttEndpoint).port }) as RunningTelemetry;
+    const running = runtime as RunningTelemetry;
+    running.mqttPort = app.get(MqttEndpoint).port;
+    return running;
   });
 }

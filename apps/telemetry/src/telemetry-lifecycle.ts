@@ -1,5 +1,13 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { CredentialEventData, CredentialEventTypes, DeviceEventData, DeviceRegistryEventTypes, Topics, TwinEventData, TwinEventTypes } from '@iip/contracts';
+import {
+  CredentialEventData,
+  CredentialEventTypes,
+  DeviceEventData,
+  DeviceRegistryEventTypes,
+  Topics,
+  TwinEventData,
+  TwinEventTypes,
+} from '@iip/contracts';
 import { BroadcastListener } from '@iip/platform-kafka';
 import { PollingWorker, ServiceRuntime } from '@iip/platform-runtime';
 import { MqttEndpoint } from './mqtt/mqtt-endpoint';
@@ -42,15 +50,22 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
     await this.store.ensurePartitions([], this.settings.partitionsAheadDays);
     this.listener = new BroadcastListener(kafka, topics, logger, {
       name: `${config.KAFKA_TOPIC_PREFIX}iip.telemetry.sessions`,
-      topics: [Topics.deviceRegistryCredential, Topics.deviceRegistryDevice, Topics.deviceRegistryTwin].map((t) => config.KAFKA_TOPIC_PREFIX + t),
+      topics: [Topics.deviceRegistryCredential, Topics.deviceRegistryDevice, Topics.deviceRegistryTwin].map(
+        (t) => config.KAFKA_TOPIC_PREFIX + t,
+      ),
       handle: (event) => {
-        if (event.type === CredentialEventTypes.CredentialRevoked) this.mqtt.disconnect({ credentialId: (event.data as CredentialEventData).id });
+        if (event.type === CredentialEventTypes.CredentialRevoked)
+          this.mqtt.disconnect({ credentialId: (event.data as CredentialEventData).id });
         else if (event.type === DeviceRegistryEventTypes.DeviceStatusChanged) {
           const d = event.data as DeviceEventData;
           if (d.status === 'suspended' || d.status === 'decommissioned') this.mqtt.disconnect({ deviceId: d.id });
         } else if (event.type === TwinEventTypes.TwinDesiredChanged) {
           const t = event.data as TwinEventData;
-          this.mqtt.deliver({ deviceId: t.deviceId, topic: `iip/v1/${t.deviceId}/twin/desired`, payload: JSON.stringify({ version: t.version, patch: t.patch, delta: t.delta }) });
+          this.mqtt.deliver({
+            deviceId: t.deviceId,
+            topic: `iip/v1/${t.deviceId}/twin/desired`,
+            payload: JSON.stringify({ version: t.version, patch: t.patch, delta: t.delta }),
+          });
         }
       },
     });

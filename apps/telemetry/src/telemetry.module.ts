@@ -87,7 +87,13 @@ export class TelemetryInfraModule {
     {
       provide: PointsWriter,
       inject: [ServiceRuntime, PointsStore, LatestValues, RuleEngine, 'WRITER_SETTINGS'],
-      useFactory: (runtime: ServiceRuntime, store: PointsStore, latest: LatestValues, rules: RuleEngine, s: { batchPoints: number; partitions: number }) =>
+      useFactory: (
+        runtime: ServiceRuntime,
+        store: PointsStore,
+        latest: LatestValues,
+        rules: RuleEngine,
+        s: { batchPoints: number; partitions: number },
+      ) =>
         new PointsWriter(runtime.kafka, runtime.dataSource, runtime.topics, store, latest, rules, runtime.logger, runtime.metrics, {
           groupId: `${runtime.config.KAFKA_TOPIC_PREFIX}iip.telemetry.writer`,
           topic: `${runtime.config.KAFKA_TOPIC_PREFIX}iip.telemetry.points.v1`,

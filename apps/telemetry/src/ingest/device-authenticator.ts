@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { BasicAuthenticator, BasicCredentials, Principal, basicUnauthenticated } from '@iip/platform-auth';
-import { isDomainError } from '@iip/platform-errors';
 import { DevicesRepository } from '../devices/devices.repository';
 import { REGISTRY_CLIENT, RegistryClient } from '../registry/registry-client';
-import { TelemetryErrorCode } from '../telemetry.errors';
+import { TelemetryError, TelemetryErrorCode } from '../telemetry.errors';
 import { TelemetryScopes } from '../scopes';
 
 /** Principals that are devices (HTTP Basic with the device id and its secret), with the device they are. */
@@ -32,7 +31,7 @@ export class DeviceAuthenticator extends BasicAuthenticator {
     try {
       device = await this.registry.authenticate({ deviceId: credentials.user, secret: credentials.password });
     } catch (err) {
-      if (isDomainError(err) && err.code !== TelemetryErrorCode.DEVICE_NOT_AUTHENTICATED) throw err;
+      if (err instanceof TelemetryError && err.code !== TelemetryErrorCode.DEVICE_NOT_AUTHENTICATED) throw err;
       throw basicUnauthenticated('The device id and secret were not accepted');
     }
     const known = await this.deviceRows.find(device.deviceId);

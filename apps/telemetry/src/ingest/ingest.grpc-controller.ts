@@ -25,7 +25,14 @@ export class IngestGrpcController implements TelemetryV1.TelemetryServiceControl
   }
 
   private async one(actor: ReturnType<typeof principalOf>, b: TelemetryV1.IngestBatch): Promise<TelemetryV1.IngestAck> {
-    const ack = { sequence: b.sequence, code: GrpcStatus.OK, message: '', accepted: 0, refused: [] as TelemetryV1.RefusedValue[], retryAfterSeconds: 0 };
+    const ack = {
+      sequence: b.sequence,
+      code: GrpcStatus.OK,
+      message: '',
+      accepted: 0,
+      refused: [] as TelemetryV1.RefusedValue[],
+      retryAfterSeconds: 0,
+    };
     try {
       if (!UUID.test(b.deviceId)) return { ...ack, code: GrpcStatus.INVALID_ARGUMENT, message: 'device_id must be a UUID' };
       let points: unknown;
@@ -35,7 +42,11 @@ export class IngestGrpcController implements TelemetryV1.TelemetryServiceControl
         return { ...ack, code: GrpcStatus.INVALID_ARGUMENT, message: 'points_json is not JSON (or is nested too deeply)' };
       }
       const result = await this.service.ingest({ principal: actor }, b.deviceId.toLowerCase(), points);
-      return { ...ack, accepted: result.accepted, refused: result.refused.map((r) => ({ index: r.index, property: r.property ?? '', reason: r.reason })) };
+      return {
+        ...ack,
+        accepted: result.accepted,
+        refused: result.refused.map((r) => ({ index: r.index, property: r.property ?? '', reason: r.reason })),
+      };
     } catch (err) {
       if (!isDomainError(err)) return { ...ack, code: GrpcStatus.INTERNAL, message: 'the batch could not be handled' };
       const refused = (err.details?.refused as { index: number; property?: string; reason: string }[] | undefined) ?? [];

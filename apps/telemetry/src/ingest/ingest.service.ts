@@ -111,7 +111,10 @@ export class IngestService {
     if (missing.length > 0) for (const [id, t] of await this.tenantRows.findMany(missing)) this.tenants.set(id, t);
     const owners = device.tenantPath.map((id) => this.tenants.get(id)).filter((t): t is KnownTenant => t !== undefined);
     if (!owners.some((t) => t.id === device.tenantId)) {
-      throw new TelemetryError(TelemetryErrorCode.DEVICE_NOT_KNOWN_YET, `Tenant ${device.tenantId} is not known here yet; retry in a moment`);
+      throw new TelemetryError(
+        TelemetryErrorCode.DEVICE_NOT_KNOWN_YET,
+        `Tenant ${device.tenantId} is not known here yet; retry in a moment`,
+      );
     }
     return owners;
   }

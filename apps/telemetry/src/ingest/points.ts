@@ -38,7 +38,11 @@ export class NotPointsError extends Error {}
  * type, range, and unit (a value in another unit of the same kind is converted to the model's,
  * `[degF]` → `Cel`). A bad value is refused with its reason; the point's other values go on.
  */
-export function checkPoints(input: unknown, model: { definition: ThingModelDefinition; compiled: CompiledModel }, rules: PointRules): CheckedPoints {
+export function checkPoints(
+  input: unknown,
+  model: { definition: ThingModelDefinition; compiled: CompiledModel },
+  rules: PointRules,
+): CheckedPoints {
   const list = Array.isArray(input) ? input : [input];
   if (list.length > rules.maxPoints) throw new TooManyPointsError(`${list.length} points in one message; at most ${rules.maxPoints}`);
   if (list.length === 0 || (!Array.isArray(input) && (typeof input !== 'object' || input === null)))
@@ -69,7 +73,12 @@ export function checkPoints(input: unknown, model: { definition: ThingModelDefin
       refused.push({ index, reason: `ts ${new Date(ts).toISOString()} lies in the future (check the device's clock)` });
       continue;
     }
-    if (typeof point.values !== 'object' || point.values === null || Array.isArray(point.values) || Object.keys(point.values).length === 0) {
+    if (
+      typeof point.values !== 'object' ||
+      point.values === null ||
+      Array.isArray(point.values) ||
+      Object.keys(point.values).length === 0
+    ) {
       refused.push({ index, reason: 'values must be an object of at least one property: value' });
       continue;
     }
@@ -93,7 +102,11 @@ export function checkPoints(input: unknown, model: { definition: ThingModelDefin
       const unit = (units as Record<string, unknown> | undefined)?.[property];
       if (unit !== undefined && unit !== def.unit) {
         if (typeof unit !== 'string' || typeof value !== 'number' || !def.unit) {
-          refused.push({ index, property, reason: `unit ${JSON.stringify(unit)} given for a property whose model has ${def.unit ? `unit ${def.unit}` : 'no unit'}` });
+          refused.push({
+            index,
+            property,
+            reason: `unit ${JSON.stringify(unit)} given for a property whose model has ${def.unit ? `unit ${def.unit}` : 'no unit'}`,
+          });
           continue;
         }
         const converted = convertUnit(value, unit, def.unit);

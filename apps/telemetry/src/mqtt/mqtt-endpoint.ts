@@ -3,11 +3,10 @@ import { Server, Socket, createServer } from 'node:net';
 import { TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { AddressInfo } from 'node:net';
 import * as mqtt from 'mqtt-packet';
-import { isDomainError } from '@iip/platform-errors';
 import { AppLogger } from '@iip/platform-observability';
 import { AuthenticatedDevice, RegistryClient } from '../registry/registry-client';
 import { IngestService } from '../ingest/ingest.service';
-import { TelemetryErrorCode } from '../telemetry.errors';
+import { TelemetryError, TelemetryErrorCode } from '../telemetry.errors';
 
 /** MQTT 5 reason codes this endpoint sends (OASIS MQTT 5.0 §2.4). */
 export const ReasonCode = {
@@ -106,7 +105,10 @@ export class MqttEndpoint {
     let n = 0;
     for (const s of this.sessions) {
       if (!s.device) continue;
-      if ((match.deviceId && s.device.deviceId === match.deviceId) || (match.credentialId && s.device.credentialId === match.credentialId)) {
+      if (
+        (match.deviceId && s.device.deviceId === match.deviceId) ||
+        (match.credentialId && s.device.credentialId === match.credentialId)
+      ) {
         s.close(ReasonCode.NotAuthorized);
         n++;
       }
@@ -151,7 +153,7 @@ class MqttSession {
     this.parser = mqtt.parser({ protocolVersion: 4 });
     socket.setNoDelay(true);
     this.parser.on('packet', (packet) => this.onPacket(packet));
-    this.parser.on('error', (err) => {
+    this.parser.on('error', (err: Error) => {
       this.logger.debug({ err: err.message }, 'malformed MQTT packet');
       this.close(ReasonCode.MalformedPacket);
     });
@@ -222,7 +224,11 @@ class MqttSession {
         return this.onSubscribe(packet);
       case 'unsubscribe':
         for (const t of packet.unsubscriptions) this.subscriptions.delete(t);
-        this.send({ cmd: 'unsuback', messageId: packet.messageId, ...(this.version === 5 ? { reasonCodes: packet.unsubscriptions.map(() => 0) } : {}) } as mqtt.Packet);
+        this.send({
+          cmd: 'unsuback',
+          messageId: packet.messageId,
+          ...(this.version === 5 ? { reasonCodes: packet.unsubscriptions.map(() => 0) } : {}),
+        } as mqtt.Packet);
         return;
       case 'puback':
         return; // our QoS 1 deliveries: nothing is kept for redelivery beyond the connection
@@ -233,7 +239,15 @@ class MqttSession {
         this.closed = true;
         this.socket.end();
         return;
-      default:
+      // What only a server sends, and QoS 2 and enhanced authentication, which this endpoint does not take.
+      case 'connack':
+      case 'suback':
+      case 'unsuback':
+      case 'pingresp':
+      case 'pubrec':
+      case 'pubrel':
+      case 'pubcomp':
+      case 'auth':
         return this.close(ReasonCode.ProtocolError);
     }
   }
@@ -244,7 +258,11 @@ class MqttSession {
     (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = this.version;
     this.clientId = packet.clientId;
     const refuse = (v5: number, v4: number) => {
-      this.send(this.version === 5 ? { cmd: 'connack', reasonCode: v5, sessionPresent: false } : { cmd: 'connack', returnCode: v4, sessionPresent: false });
+      this.send(
+        this.version === 5
+          ? { cmd: 'connack', reasonCode: v5, sessionPresent: false }
+          : { cmd: 'connack', returnCode: v4, sessionPresent: false },
+      );
       this.closed = true;
       this.socket.end();
     };
@@ -254,9 +272,14 @@ class MqttSession {
     const secret = packet.password ? packet.password.toString('utf8') : '';
     if (!secret && !fingerprint) return refuse(ReasonCode.BadUserNameOrPassword, V4_CONNACK.BadUserNameOrPassword);
     try {
-      this.device = await this.registry.authenticate({ deviceId, secret: secret || undefined, certificateFingerprint: secret ? undefined : fingerprint });
+      this.device = await this.registry.authenticate({
+        deviceId,
+        secret: secret || undefined,
+        certificateFingerprint: secret ? undefined : fingerprint,
+      });
     } catch (err) {
-      if (isDomainError(err) && err.code === TelemetryErrorCode.REGISTRY_UNAVAILABLE) return refuse(ReasonCode.ServerUnavailable, V4_CONNACK.ServerUnavailable);
+      if (err instanceof TelemetryError && err.code === TelemetryErrorCode.REGISTRY_UNAVAILABLE)
+        return refuse(ReasonCode.ServerUnavailable, V4_CONNACK.ServerUnavailable);
       return refuse(ReasonCode.BadUserNameOrPassword, V4_CONNACK.BadUserNameOrPassword);
     }
     if (this.closed) return;
@@ -272,7 +295,13 @@ class MqttSession {
             cmd: 'connack',
             reasonCode: 0,
             sessionPresent: false,
-            properties: { maximumQoS: 1, retainAvailable: false, wildcardSubscriptionAvailable: false, sharedSubscriptionAvailable: false, topicAliasMaximum: 0 },
+            properties: {
+              maximumQoS: 1,
+              retainAvailable: false,
+              wildcardSubscriptionAvailable: false,
+              sharedSubscriptionAvailable: false,
+              topicAliasMaximum: 0,
+            },
           }
         : { cmd: 'connack', returnCode: 0, sessionPresent: false },
     );
@@ -289,7 +318,9 @@ class MqttSession {
       this.send({
         cmd: 'puback',
         messageId,
-        ...(this.version === 5 ? { reasonCode, ...(reasonString ? { properties: { reasonString: reasonString.slice(0, 1000) } } : {}) } : {}),
+        ...(this.version === 5
+          ? { reasonCode, ...(reasonString ? { properties: { reasonString: reasonString.slice(0, 1000) } } : {}) }
+          : {}),
       });
     };
     // Every outcome waits its turn, so PUBACKs leave in PUBLISH order.
@@ -299,12 +330,18 @@ class MqttSession {
     this.ackChain = previous.then(() => outcome).then((send) => send());
     if (!match) {
       // MQTT 3.1.1 has no refusal for a PUBLISH: the connection is closed (§3.3.5).
-      settle(() => (this.version === 5 && packet.qos === 1 ? ack(ReasonCode.TopicNameInvalid, `${packet.topic} is not a topic of this endpoint`) : this.close(ReasonCode.TopicNameInvalid)));
+      settle(() =>
+        this.version === 5 && packet.qos === 1
+          ? ack(ReasonCode.TopicNameInvalid, `${packet.topic} is not a topic of this endpoint`)
+          : this.close(ReasonCode.TopicNameInvalid),
+      );
       return;
     }
     const [, target, kind] = match;
     if (kind !== 'telemetry') {
-      settle(() => (this.version === 5 ? ack(ReasonCode.ImplementationSpecificError, `${kind} is not taken on this endpoint yet`) : this.close()));
+      settle(() =>
+        this.version === 5 ? ack(ReasonCode.ImplementationSpecificError, `${kind} is not taken on this endpoint yet`) : this.close(),
+      );
       return;
     }
     let payload: unknown;
@@ -319,7 +356,9 @@ class MqttSession {
         settle(() =>
           ack(
             ReasonCode.Success,
-            result.refused.length > 0 ? `${result.refused.length} values refused: ${result.refused.map((r) => `#${r.index}${r.property ? ` ${r.property}` : ''}: ${r.reason}`).join('; ')}` : undefined,
+            result.refused.length > 0
+              ? `${result.refused.length} values refused: ${result.refused.map((r) => `#${r.index}${r.property ? ` ${r.property}` : ''}: ${r.reason}`).join('; ')}`
+              : undefined,
           ),
         ),
       (err: unknown) => settle(() => this.refusal(err, ack)),
@@ -328,7 +367,7 @@ class MqttSession {
 
   /** What an ingest error becomes: a PUBACK reason (MQTT 5), or a closed connection when the point must be sent again. */
   private refusal(err: unknown, ack: (reasonCode: number, reasonString?: string) => void): void {
-    const code = isDomainError(err) ? err.code : undefined;
+    const code = err instanceof TelemetryError ? err.code : undefined;
     const message = err instanceof Error ? err.message : String(err);
     switch (code) {
       case TelemetryErrorCode.PAYLOAD_INVALID:
@@ -341,9 +380,21 @@ class MqttSession {
         return this.version === 5 ? ack(ReasonCode.NotAuthorized, message) : this.close();
       case TelemetryErrorCode.DEVICE_NOT_ACTIVE:
         return this.close(ReasonCode.NotAuthorized);
-      default:
+      case TelemetryErrorCode.BACKBONE_UNAVAILABLE:
+      case TelemetryErrorCode.REGISTRY_UNAVAILABLE:
+      case TelemetryErrorCode.DEVICE_NOT_KNOWN_YET:
+      case TelemetryErrorCode.DEVICE_NOT_AUTHENTICATED:
+      case TelemetryErrorCode.QUERY_INVALID:
+      case TelemetryErrorCode.RULE_NOT_FOUND:
+      case TelemetryErrorCode.ALARM_NOT_FOUND:
+      case TelemetryErrorCode.ALARM_TRANSITION_NOT_ALLOWED:
+      case TelemetryErrorCode.COMMAND_NOT_FOUND:
+      case undefined:
         // Nothing was accepted and the client must send it again: no PUBACK, the connection goes.
-        this.logger.warn({ err: message, device: this.device?.deviceId }, 'points not accepted; closing the connection so the device sends them again');
+        this.logger.warn(
+          { err: message, device: this.device?.deviceId },
+          'points not accepted; closing the connection so the device sends them again',
+        );
         return this.close(ReasonCode.ServerBusy);
     }
   }
@@ -365,7 +416,7 @@ class MqttSession {
         this.subscriptions.add(`iip/v1/${target}/${m[2]}`);
         return Math.min(s.qos, 1);
       }),
-    ).then((granted) => this.send({ cmd: 'suback', messageId: packet.messageId, granted } as mqtt.Packet));
+    ).then((granted) => this.send({ cmd: 'suback', messageId: packet.messageId, granted }));
   }
 }
 

@@ -1,7 +1,20 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { RequestValidationError } from '@iip/platform-errors';
@@ -86,7 +99,12 @@ export class QueryController {
   @RequireScopes(TelemetryScopes.TelemetryRead)
   @ApiProduces('text/csv')
   @ApiOperation({ summary: 'Every point of one property over [from, to) as CSV (ts,value), streamed' })
-  async export(@CurrentPrincipal() actor: Principal, @Param('deviceId', uuid) deviceId: string, @Query() q: RangeQueryDto, @Res() res: Response): Promise<void> {
+  async export(
+    @CurrentPrincipal() actor: Principal,
+    @Param('deviceId', uuid) deviceId: string,
+    @Query() q: RangeQueryDto,
+    @Res() res: Response,
+  ): Promise<void> {
     const id = deviceId.toLowerCase();
     // The first page is read before anything is sent: a refusal is still a problem+json answer.
     let page = await this.query.raw(actor, id, { ...q, limit: 5000 });

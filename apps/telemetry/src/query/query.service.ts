@@ -40,7 +40,15 @@ export class QueryService {
   async raw(actor: Principal, deviceId: string, q: RangeQuery & { limit: number; after?: Date }) {
     const device = await this.readable(actor, deviceId, 'raw');
     const { from, to } = range(q);
-    const rows = await this.reader.raw({ tenantId: device.tenantId, deviceId, property: q.property, from, to, after: q.after, limit: q.limit + 1 });
+    const rows = await this.reader.raw({
+      tenantId: device.tenantId,
+      deviceId,
+      property: q.property,
+      from,
+      to,
+      after: q.after,
+      limit: q.limit + 1,
+    });
     const page = rows.slice(0, q.limit);
     return {
       items: page.map((r) => ({ ts: r.ts.toISOString(), value: valueOfRow(r) })),
@@ -58,7 +66,11 @@ export class QueryService {
     return { deviceId, values: Object.fromEntries(rows.map((r) => [r.property, { ts: r.ts.toISOString(), value: valueOfRow(r) }])) };
   }
 
-  async aggregate(actor: Principal, deviceIds: string[], q: RangeQuery & { bucket: string; tz?: string }): Promise<{ buckets: AggregateRow[]; source: string }> {
+  async aggregate(
+    actor: Principal,
+    deviceIds: string[],
+    q: RangeQuery & { bucket: string; tz?: string },
+  ): Promise<{ buckets: AggregateRow[]; source: string }> {
     if (deviceIds.length === 0 || deviceIds.length > MAX_AGGREGATE_DEVICES) {
       throw new RequestValidationError([{ field: 'deviceIds', message: `name 1 to ${MAX_AGGREGATE_DEVICES} devices` }]);
     }
@@ -86,7 +98,8 @@ export class QueryService {
   async readable(actor: Principal, deviceId: string, how: 'raw' | 'aggregate'): Promise<KnownDevice> {
     const device = await this.devices.find(deviceId);
     const relation = device ? relationTo(actor.tenant, { id: device.tenantId, kind: device.tenantKind, path: device.tenantPath }) : 'none';
-    const allowed = relation === 'self' || relation === 'ancestor' || relation === 'operator' || (relation === 'park' && how === 'aggregate');
+    const allowed =
+      relation === 'self' || relation === 'ancestor' || relation === 'operator' || (relation === 'park' && how === 'aggregate');
     if (!device || !allowed) throw TelemetryError.deviceNotFound(deviceId);
     return device;
   }
@@ -100,7 +113,8 @@ function range(q: RangeQuery): { from: Date; to: Date } {
   if (!INSTANT.test(q.to)) errors.push({ field: 'to', message: 'must be an ISO 8601 instant with an offset' });
   const from = new Date(q.from);
   const to = new Date(q.to);
-  if (errors.length === 0 && (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()))) errors.push({ field: 'from', message: 'is not a real instant' });
+  if (errors.length === 0 && (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())))
+    errors.push({ field: 'from', message: 'is not a real instant' });
   if (errors.length === 0 && from >= to) errors.push({ field: 'to', message: 'must be after from' });
   if (errors.length > 0) throw new RequestValidationError(errors);
   return { from, to };

@@ -28,7 +28,12 @@ const RULE_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['op', 'value'],
-      properties: { op: { enum: ['>', '>=', '<', '<='] }, value: { type: 'number' }, forSeconds: seconds, hysteresis: { type: 'number', minimum: 0 } },
+      properties: {
+        op: { enum: ['>', '>=', '<', '<='] },
+        value: { type: 'number' },
+        forSeconds: seconds,
+        hysteresis: { type: 'number', minimum: 0 },
+      },
     },
     rate: {
       type: 'object',
@@ -36,7 +41,12 @@ const RULE_SCHEMA = {
       required: ['perSecond'],
       properties: { perSecond: { type: 'number', exclusiveMinimum: 0 }, hysteresis: { type: 'number', minimum: 0 } },
     },
-    noData: { type: 'object', additionalProperties: false, required: ['seconds'], properties: { seconds: { type: 'number', minimum: 1, maximum: 31_536_000 } } },
+    noData: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['seconds'],
+      properties: { seconds: { type: 'number', minimum: 1, maximum: 31_536_000 } },
+    },
   },
 };
 const ruleSchema = requestSchema<NewRule>(RULE_SCHEMA);
@@ -79,7 +89,9 @@ export class AlarmsController {
   @Post('rules')
   @RequireScopes(TelemetryScopes.AlarmsWrite)
   @ApiBody({ schema: openApiSchema(RULE_SCHEMA) })
-  @ApiOperation({ summary: 'A rule on one device or every device of a model: threshold (with duration and hysteresis), rate of change, or no data' })
+  @ApiOperation({
+    summary: 'A rule on one device or every device of a model: threshold (with duration and hysteresis), rate of change, or no data',
+  })
   createRule(@CurrentPrincipal() actor: Principal, @Body(schemaPipe(ruleSchema)) body: NewRule) {
     return this.alarms.createRule(actor, body);
   }

@@ -57,7 +57,10 @@ export class AlarmsService {
 
   async createRule(actor: Principal, input: NewRule): Promise<RuleRow> {
     if ((input.deviceId === undefined) === (input.modelId === undefined)) {
-      throw new TelemetryError(TelemetryErrorCode.PAYLOAD_INVALID, 'A rule watches one device (deviceId) or every device of a model (modelId)');
+      throw new TelemetryError(
+        TelemetryErrorCode.PAYLOAD_INVALID,
+        'A rule watches one device (deviceId) or every device of a model (modelId)',
+      );
     }
     if (input.deviceId) {
       const device = await this.devices.find(input.deviceId);
@@ -70,7 +73,17 @@ export class AlarmsService {
       const [rule] = await manager.query<RuleRow[]>(
         `INSERT INTO rules AS r (tenant_id, id, name, device_id, model_id, property, kind, params, severity)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${RULE_COLUMNS}`,
-        [actor.tenant.id, randomUUID(), input.name, input.deviceId ?? null, input.modelId ?? null, input.property, input.kind, params, input.severity],
+        [
+          actor.tenant.id,
+          randomUUID(),
+          input.name,
+          input.deviceId ?? null,
+          input.modelId ?? null,
+          input.property,
+          input.kind,
+          params,
+          input.severity,
+        ],
       );
       if (rule.kind === 'no-data') await this.engine.startSilenceWatch(manager, rule);
       return rule;
@@ -78,12 +91,17 @@ export class AlarmsService {
   }
 
   async listRules(actor: Principal): Promise<RuleRow[]> {
-    return this.dataSource.query<RuleRow[]>(`SELECT ${RULE_COLUMNS} FROM rules r WHERE r.tenant_id = $1 ORDER BY r.created_at, r.id`, [actor.tenant.id]);
+    return this.dataSource.query<RuleRow[]>(`SELECT ${RULE_COLUMNS} FROM rules r WHERE r.tenant_id = $1 ORDER BY r.created_at, r.id`, [
+      actor.tenant.id,
+    ]);
   }
 
   async deleteRule(actor: Principal, id: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const deleted = await manager.query<{ id: string }[]>(`WITH d AS (DELETE FROM rules WHERE tenant_id = $1 AND id = $2 RETURNING id) SELECT id FROM d`, [actor.tenant.id, id]);
+      const deleted = await manager.query<{ id: string }[]>(
+        `WITH d AS (DELETE FROM rules WHERE tenant_id = $1 AND id = $2 RETURNING id) SELECT id FROM d`,
+        [actor.tenant.id, id],
+      );
       if (deleted.length === 0) throw new TelemetryError(TelemetryErrorCode.RULE_NOT_FOUND, `Rule ${id} was not found`);
       await manager.query(`DELETE FROM rule_states WHERE tenant_id = $1 AND rule_id = $2`, [actor.tenant.id, id]);
     });
@@ -120,13 +138,18 @@ export class AlarmsService {
   private async change(actor: Principal, id: string, type: string, set: (a: AlarmRow) => string | undefined): Promise<AlarmView> {
     return this.dataSource.transaction(async (manager) => {
       const [alarm] = await manager.query<AlarmRow[]>(`SELECT ${ALARM_COLUMNS} FROM alarms WHERE id = $1 FOR UPDATE`, [id]);
-      const owner = alarm ? (await manager.query<{ path: string[]; kind: string }[]>(`SELECT path, kind FROM tenants WHERE id = $1`, [alarm.tenantId]))[0] : undefined;
+      const owner = alarm
+        ? (await manager.query<{ path: string[]; kind: string }[]>(`SELECT path, kind FROM tenants WHERE id = $1`, [alarm.tenantId]))[0]
+        : undefined;
       if (!alarm || !owner || !canManage(actor.tenant, { id: alarm.tenantId, kind: owner.kind as 'group', path: owner.path })) {
         throw new TelemetryError(TelemetryErrorCode.ALARM_NOT_FOUND, `Alarm ${id} was not found`);
       }
       const assignment = set(alarm);
       if (!assignment) {
-        throw new TelemetryError(TelemetryErrorCode.ALARM_TRANSITION_NOT_ALLOWED, `Alarm ${id} is ${alarm.state}; that does not apply to it`);
+        throw new TelemetryError(
+          TelemetryErrorCode.ALARM_TRANSITION_NOT_ALLOWED,
+          `Alarm ${id} is ${alarm.state}; that does not apply to it`,
+        );
       }
       const ack = type === TelemetryEventTypes.AlarmAcknowledged ? `, acknowledged_at = now(), acknowledged_by = $2` : '';
       const [changed] = await manager.query<AlarmRow[]>(
@@ -145,7 +168,12 @@ function paramsOf(input: NewRule): ThresholdParams | RateParams | NoDataParams {
   switch (input.kind) {
     case 'threshold':
       if (!input.threshold) throw missing('threshold {op, value, forSeconds?, hysteresis?}');
-      return { op: input.threshold.op, value: input.threshold.value, forSeconds: input.threshold.forSeconds ?? 0, hysteresis: input.threshold.hysteresis ?? 0 };
+      return {
+        op: input.threshold.op,
+        value: input.threshold.value,
+        forSeconds: input.threshold.forSeconds ?? 0,
+        hysteresis: input.threshold.hysteresis ?? 0,
+      };
     case 'rate':
       if (!input.rate) throw missing('rate {perSecond, hysteresis?}');
       return { perSecond: input.rate.perSecond, hysteresis: input.rate.hysteresis ?? 0 };

@@ -50,7 +50,8 @@ const holds = (p: ThresholdParams, v: number) =>
   p.op === '>' ? v > p.value : p.op === '>=' ? v >= p.value : p.op === '<' ? v < p.value : v <= p.value;
 
 /** Back past the threshold by the hysteresis (for `>`: below value − hysteresis). */
-const recovered = (p: ThresholdParams, v: number) => (p.op === '>' || p.op === '>=' ? v < p.value - p.hysteresis : v > p.value + p.hysteresis);
+const recovered = (p: ThresholdParams, v: number) =>
+  p.op === '>' || p.op === '>=' ? v < p.value - p.hysteresis : v > p.value + p.hysteresis;
 
 /** Applies one point (in instant order) to the state; changes `state` in place and says what the alarm does. */
 export function step(rule: Pick<RuleRow, 'kind' | 'params' | 'property'>, state: RuleState, ts: number, v: number): Verdict {

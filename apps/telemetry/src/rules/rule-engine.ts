@@ -82,7 +82,9 @@ export class RuleEngine {
       list.push(p);
     }
     for (const rule of all) {
-      const mine = (byDevice.get(rule.device) ?? []).filter((p) => p.property === rule.property).sort((a, b) => a.ts.getTime() - b.ts.getTime());
+      const mine = (byDevice.get(rule.device) ?? [])
+        .filter((p) => p.property === rule.property)
+        .sort((a, b) => a.ts.getTime() - b.ts.getTime());
       if (mine.length === 0) continue;
       const key = `${rule.id}/${rule.device}`;
       const stored = states.get(key);
@@ -120,13 +122,14 @@ export class RuleEngine {
       );
       for (const rule of due) {
         const seconds = (rule.params as NoDataParams).seconds;
-        const state = { ...rule.state, alarmId: await this.raise(manager, rule, rule.device, `no ${rule.property} for ${seconds} s`, null, now) };
-        await manager.query(`UPDATE rule_states SET state = $4, updated_at = now() WHERE tenant_id = $1 AND rule_id = $2 AND device_id = $3`, [
-          rule.tenantId,
-          rule.id,
-          rule.device,
-          state,
-        ]);
+        const state = {
+          ...rule.state,
+          alarmId: await this.raise(manager, rule, rule.device, `no ${rule.property} for ${seconds} s`, null, now),
+        };
+        await manager.query(
+          `UPDATE rule_states SET state = $4, updated_at = now() WHERE tenant_id = $1 AND rule_id = $2 AND device_id = $3`,
+          [rule.tenantId, rule.id, rule.device, state],
+        );
       }
       return due.length;
     });
@@ -153,7 +156,9 @@ export class RuleEngine {
         FOR UPDATE`,
       [keys.map((k) => k.tenantId), keys.map((k) => k.ruleId), keys.map((k) => k.deviceId)],
     );
-    return new Map(rows.map((r) => [`${r.rule_id}/${r.device_id}`, { state: r.state, lastTs: r.last_ts ? r.last_ts.getTime() : -Infinity }]));
+    return new Map(
+      rows.map((r) => [`${r.rule_id}/${r.device_id}`, { state: r.state, lastTs: r.last_ts ? r.last_ts.getTime() : -Infinity }]),
+    );
   }
 
   private async saveState(manager: EntityManager, tenantId: string, ruleId: string, deviceId: string, state: RuleState, lastTs: number) {
@@ -164,7 +169,14 @@ export class RuleEngine {
     );
   }
 
-  private async raise(manager: EntityManager, rule: RuleRow, deviceId: string, message: string, value: number | null, at: Date): Promise<string> {
+  private async raise(
+    manager: EntityManager,
+    rule: RuleRow,
+    deviceId: string,
+    message: string,
+    value: number | null,
+    at: Date,
+  ): Promise<string> {
     const id = randomUUID();
     const [alarm] = await manager.query<AlarmRow[]>(
       `INSERT INTO alarms (tenant_id, id, rule_id, device_id, severity, state, message, value, raised_at)

@@ -29,7 +29,7 @@ export class LatestValues {
     const newest = new Map<string, Map<string, StoredPoint>>();
     for (const p of points) {
       let byProperty = newest.get(p.deviceId);
-      if (!byProperty) newest.set(p.deviceId, (byProperty = new Map()));
+      if (!byProperty) newest.set(p.deviceId, (byProperty = new Map<string, StoredPoint>()));
       const seen = byProperty.get(p.property);
       if (!seen || seen.ts < p.ts) byProperty.set(p.property, p);
     }

@@ -57,7 +57,11 @@ export class PointsStore {
   ) {}
 
   /** Stores the points in the caller's transaction; returns how many were new and the new numeric ones of `watched` devices. */
-  async insert(manager: EntityManager, points: StoredPoint[], watched: string[]): Promise<{ inserted: number; forRules: NewNumericPoint[] }> {
+  async insert(
+    manager: EntityManager,
+    points: StoredPoint[],
+    watched: string[],
+  ): Promise<{ inserted: number; forRules: NewNumericPoint[] }> {
     if (points.length === 0) return { inserted: 0, forRules: [] };
     await this.ensurePartitions(points.map((p) => p.ts));
     await manager.query(
@@ -109,7 +113,9 @@ export class PointsStore {
       for (const day of missing) {
         const from = new Date(day * DAY_MS).toISOString();
         const to = new Date((day + 1) * DAY_MS).toISOString();
-        await manager.query(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF points FOR VALUES FROM ('${from}') TO ('${to}')`);
+        await manager.query(
+          `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF points FOR VALUES FROM ('${from}') TO ('${to}')`,
+        );
       }
     });
     missing.forEach((d) => this.partitions.add(partitionName(d)));
@@ -238,7 +244,9 @@ export class PointsReader {
 
   /** The newest value of each property of a device, from the points themselves (when Redis has none). */
   async latest(tenantId: string, deviceId: string, since: Date) {
-    return this.dataSource.query<{ property: string; ts: Date; num: number | null; bool: boolean | null; str: string | null; json: unknown }[]>(
+    return this.dataSource.query<
+      { property: string; ts: Date; num: number | null; bool: boolean | null; str: string | null; json: unknown }[]
+    >(
       `SELECT DISTINCT ON (property) property, ts, num, bool, str, json FROM points
         WHERE tenant_id = $1 AND device_id = $2 AND ts >= $3 ORDER BY property, ts DESC`,
       [tenantId, deviceId, since],

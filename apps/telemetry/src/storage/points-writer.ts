@@ -1,7 +1,15 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { TelemetryPointsData } from '@iip/contracts';
-import { MalformedEnvelopeError, TopicProvisioner, createIdempotentProducer, dlqTopicOf, parseEnvelope, sendToDeadLetter, startWithRetry } from '@iip/platform-kafka';
+import {
+  MalformedEnvelopeError,
+  TopicProvisioner,
+  createIdempotentProducer,
+  dlqTopicOf,
+  parseEnvelope,
+  sendToDeadLetter,
+  startWithRetry,
+} from '@iip/platform-kafka';
 import { AppLogger, Metrics } from '@iip/platform-observability';
 import { LatestValues } from './latest-values';
 import { PointsStore, StoredPoint } from './points-store';
@@ -97,7 +105,10 @@ export class PointsWriter {
         await flush();
         await sendToDeadLetter(this.dlq, this.settings.groupId, { topic: batch.topic, partition: batch.partition, message }, err, 1);
         this.metrics.kafkaMessages.inc({ topic: batch.topic, outcome: 'dead-lettered' });
-        this.logger.error({ topic: batch.topic, partition: batch.partition, offset: message.offset, err: (err as Error).message }, 'message dead-lettered');
+        this.logger.error(
+          { topic: batch.topic, partition: batch.partition, offset: message.offset, err: (err as Error).message },
+          'message dead-lettered',
+        );
         payload.resolveOffset(message.offset);
         continue;
       }
@@ -110,7 +121,8 @@ export class PointsWriter {
 
   private async write(batches: TelemetryPointsData[]): Promise<void> {
     const points: StoredPoint[] = [];
-    for (const b of batches) for (const p of b.points) points.push({ tenantId: b.tenantId, deviceId: b.deviceId, property: p.property, ts: p.ts, value: p.value });
+    for (const b of batches)
+      for (const p of b.points) points.push({ tenantId: b.tenantId, deviceId: b.deviceId, property: p.property, ts: p.ts, value: p.value });
     const watched = await this.rules.watchedDevices(batches.map((b) => b.deviceId));
     const { inserted } = await this.dataSource.transaction(async (manager) => {
       const result = await this.store.insert(manager, points, watched);
@@ -120,7 +132,9 @@ export class PointsWriter {
     this.metrics.kafkaMessages.inc({ topic: this.settings.topic, outcome: 'applied' }, batches.length);
     if (inserted < points.length) this.logger.debug({ points: points.length, inserted }, 'some points were stored already (a redelivery)');
     // Redis holds the newest value per property; it can be rebuilt from the points.
-    await this.latest.update(points).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'latest values not updated'));
+    await this.latest
+      .update(points)
+      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'latest values not updated'));
   }
 }
 
@@ -132,7 +146,15 @@ function pointsOf(message: KafkaMessage): TelemetryPointsData {
     typeof data.deviceId !== 'string' ||
     typeof data.tenantId !== 'string' ||
     !Array.isArray(data.points) ||
-    data.points.some((p) => typeof p !== 'object' || p === null || !Number.isSafeInteger(p.ts) || typeof p.property !== 'string' || p.value === undefined || p.value === null)
+    data.points.some(
+      (p) =>
+        typeof p !== 'object' ||
+        p === null ||
+        !Number.isSafeInteger(p.ts) ||
+        typeof p.property !== 'string' ||
+        p.value === undefined ||
+        p.value === null,
+    )
   ) {
     throw new MalformedEnvelopeError('the message is not a points event {deviceId, tenantId, points: [{ts, property, value}]}');
   }

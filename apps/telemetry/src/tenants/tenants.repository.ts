@@ -27,7 +27,11 @@ export class TenantsRepository {
        WHERE tenants.version <= EXCLUDED.version`,
       [t.id, t.kind, t.path, t.status, t.quotas.maxTelemetryPointsPerSecond, t.version],
     );
-    await manager.query(`UPDATE devices SET tenant_path = $2, tenant_kind = $3 WHERE tenant_id = $1 AND tenant_path <> $2`, [t.id, t.path, t.kind]);
+    await manager.query(`UPDATE devices SET tenant_path = $2, tenant_kind = $3 WHERE tenant_id = $1 AND tenant_path <> $2`, [
+      t.id,
+      t.path,
+      t.kind,
+    ]);
   }
 
   /** These tenants (a tenant and its ancestors, for quotas), by id. */

@@ -73,7 +73,7 @@ export class Redis {
 
   /** Every field of a hash (empty when the key is missing). */
   hGetAll(key: string): Promise<Record<string, string>> {
-    return this.client.hGetAll(this.keyPrefix + key) as Promise<Record<string, string>>;
+    return this.client.hGetAll(this.keyPrefix + key);
   }
 
   ping(): Promise<string> {
