@@ -1,10 +1,10 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
-import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
+import { TestEnvironment, createTestEnvironment, startServiceProcess, waitFor } from '@iip/platform-testing';
 import { RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
 import { enterprisePrefixOf, startTestIdentifier } from '@iip/identifier-testing';
 
@@ -38,33 +38,19 @@ describe('device registry: bulk import survives a kill, names bad rows, creates 
   const badLines: number[] = [];
 
   /** The registry as its own process (built to dist/), so a test can kill it for real. */
-  async function startRegistry(): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/apps/device-registry/src/main.js')], {
-      env: {
-        ...process.env,
-        ...env.env({
-          DEVICE_REGISTRY_HOST: '127.0.0.1',
-          DEVICE_REGISTRY_HTTP_PORT: '0',
-          DEVICE_REGISTRY_GRPC_PORT: '0',
-          DEVICE_REGISTRY_IMPORT_POLL_MS: '200',
-          AUTH_JWKS_URL: `${tenancy.httpUrl}/.well-known/jwks.json`,
-          LOG_LEVEL: 'info',
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const m = /"http":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-        if (m && out.includes('device-registry ready')) resolve(m[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`device-registry exited (${code}) before it was ready`)));
-    });
-    child.stdout?.resume();
-    return { child, url };
-  }
+  const startRegistry = () =>
+    startServiceProcess(
+      join(ROOT, 'dist/apps/device-registry/src/main.js'),
+      'device-registry',
+      env.env({
+        DEVICE_REGISTRY_HOST: '127.0.0.1',
+        DEVICE_REGISTRY_HTTP_PORT: '0',
+        DEVICE_REGISTRY_GRPC_PORT: '0',
+        DEVICE_REGISTRY_IMPORT_POLL_MS: '200',
+        AUTH_JWKS_URL: `${tenancy.httpUrl}/.well-known/jwks.json`,
+        LOG_LEVEL: 'info',
+      }),
+    );
 
   function registryUrl(): string {
     if (!registry) throw new Error('the registry is not running');

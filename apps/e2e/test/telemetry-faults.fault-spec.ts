@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { resolveGrpcPort } from '@iip/platform-grpc';
 import { ServiceRuntime } from '@iip/platform-runtime';
-import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
+import { TestEnvironment, createTestEnvironment, startServiceProcess, waitFor } from '@iip/platform-testing';
 import { OPERATOR, RunningTenancy, clientToken, createTenant, operatorToken, startTestTenancy } from '@iip/tenancy-testing';
 import { startTestDeviceRegistry } from '@iip/device-registry-testing';
 import { PUMP_MODEL, TELEMETRY_SCOPES } from './telemetry-world';
@@ -36,38 +36,24 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
   let pg: Client;
   let device: { id: string; secret: string };
 
-  async function startTelemetry(): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/apps/telemetry/src/main.js')], {
-      env: {
-        ...process.env,
-        ...env.env({
-          TELEMETRY_HOST: '127.0.0.1',
-          TELEMETRY_HTTP_PORT: '0',
-          TELEMETRY_GRPC_PORT: '0',
-          TELEMETRY_MQTT_PORT: String(mqttPort),
-          AUTH_JWKS_URL: `${tenancy.httpUrl}/.well-known/jwks.json`,
-          TELEMETRY_TOKEN_URL: `${tenancy.httpUrl}/oauth/token`,
-          TELEMETRY_CLIENT_ID: OPERATOR.clientId,
-          TELEMETRY_CLIENT_SECRET: OPERATOR.secret,
-          TELEMETRY_DEVICE_REGISTRY_GRPC_URL: registry.grpcUrl,
-          TELEMETRY_POINTS_PARTITIONS: '4',
-          LOG_LEVEL: 'info',
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const m = /"http":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-        if (m && out.includes('telemetry ready')) resolve(m[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`telemetry exited (${code}) before it was ready`)));
-    });
-    child.stdout?.resume();
-    return { child, url };
-  }
+  const startTelemetry = () =>
+    startServiceProcess(
+      join(ROOT, 'dist/apps/telemetry/src/main.js'),
+      'telemetry',
+      env.env({
+        TELEMETRY_HOST: '127.0.0.1',
+        TELEMETRY_HTTP_PORT: '0',
+        TELEMETRY_GRPC_PORT: '0',
+        TELEMETRY_MQTT_PORT: String(mqttPort),
+        AUTH_JWKS_URL: `${tenancy.httpUrl}/.well-known/jwks.json`,
+        TELEMETRY_TOKEN_URL: `${tenancy.httpUrl}/oauth/token`,
+        TELEMETRY_CLIENT_ID: OPERATOR.clientId,
+        TELEMETRY_CLIENT_SECRET: OPERATOR.secret,
+        TELEMETRY_DEVICE_REGISTRY_GRPC_URL: registry.grpcUrl,
+        TELEMETRY_POINTS_PARTITIONS: '4',
+        LOG_LEVEL: 'info',
+      }),
+    );
 
   beforeAll(async () => {
     env = await createTestEnvironment('telfaults');

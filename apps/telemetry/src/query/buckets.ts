@@ -23,6 +23,8 @@ export interface BucketPlan {
   /** Buckets start at local midnights of the zone. */
   origin: Date;
   byDay: boolean;
+  /** The buckets are the source's own rows: read them as they are, nothing to regroup. */
+  direct: boolean;
 }
 
 /** Whether the zone is one IANA knows. */
@@ -69,5 +71,6 @@ export function planBuckets(bucket: string, zone: string, from: Date, to: Date, 
   const source: RollupSource = byDay && zone === rollupZone ? 'rollup_1d' : minutes % 60 === 0 && wholeHours ? 'rollup_1h' : 'rollup_1m';
   // Local midnight of 2000-01-01 in the zone: every bucket boundary of the day lines up with it.
   const origin = new Date(Date.UTC(2000, 0, 1) - offsets[0] * 60_000);
-  return { source, stride: `${minutes} minutes`, origin, byDay };
+  const direct = (source === 'rollup_1m' && minutes === 1) || (source === 'rollup_1h' && minutes === 60) || source === 'rollup_1d';
+  return { source, stride: `${minutes} minutes`, origin, byDay, direct };
 }

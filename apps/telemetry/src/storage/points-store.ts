@@ -23,12 +23,18 @@ export interface NewNumericPoint {
 
 const DAY_MS = 86_400_000;
 
-const rollupSql = (table: string, bucket: string) => `
+/**
+ * Upserts one rollup level from `source` (rows of tenant_id, device_id, property, bucket and
+ * the aggregates of a finer level). first/last come from the earliest/latest (instant, value)
+ * pair: min/max over [epoch, value] arrays, which needs no sort.
+ */
+const rollupSql = (table: string, source: string, bucket: string) => `
   ${table}_rows AS (
     INSERT INTO ${table} AS r (tenant_id, device_id, property, bucket, count, min, max, sum, first, first_ts, last, last_ts)
-    SELECT tenant_id, device_id, property, ${bucket}, count(*), min(num), max(num), sum(num),
-           (array_agg(num ORDER BY ts))[1], min(ts), (array_agg(num ORDER BY ts DESC))[1], max(ts)
-      FROM numeric_rows GROUP BY 1, 2, 3, 4
+    SELECT tenant_id, device_id, property, ${bucket}, sum(count), min(min), max(max), sum(sum),
+           (min(ARRAY[extract(epoch FROM first_ts)::float8, first]))[2], min(first_ts),
+           (max(ARRAY[extract(epoch FROM last_ts)::float8, last]))[2], max(last_ts)
+      FROM ${source} GROUP BY 1, 2, 3, 4
     ON CONFLICT (tenant_id, device_id, property, bucket) DO UPDATE SET
       count = r.count + EXCLUDED.count,
       min = least(r.min, EXCLUDED.min),
@@ -84,9 +90,16 @@ export class PointsStore {
          RETURNING tenant_id, device_id, property, ts, num
        ),
        numeric_rows AS (SELECT * FROM inserted WHERE num IS NOT NULL),
-       ${rollupSql('rollup_1m', `date_trunc('minute', ts)`)},
-       ${rollupSql('rollup_1h', `date_trunc('hour', ts)`)},
-       ${rollupSql('rollup_1d', `date_trunc('day', ts, $1)`)}
+       -- The new points by minute, once; hours and days are counted from these, not from every point again.
+       minutes AS MATERIALIZED (
+         SELECT tenant_id, device_id, property, date_trunc('minute', ts) AS bucket, count(*) AS count, min(num) AS min, max(num) AS max,
+                sum(num) AS sum, min(ts) AS first_ts, max(ts) AS last_ts,
+                (min(ARRAY[extract(epoch FROM ts)::float8, num]))[2] AS first, (max(ARRAY[extract(epoch FROM ts)::float8, num]))[2] AS last
+           FROM numeric_rows GROUP BY 1, 2, 3, 4
+       ),
+       ${rollupSql('rollup_1m', 'minutes', 'bucket')},
+       ${rollupSql('rollup_1h', 'minutes', `date_trunc('hour', bucket)`)},
+       ${rollupSql('rollup_1d', 'minutes', `date_trunc('day', bucket, $1)`)}
        SELECT 'count' AS k, NULL::uuid AS device_id, NULL::text AS property, NULL::timestamptz AS ts, count(*)::float8 AS num FROM inserted
        UNION ALL
        SELECT 'rule', device_id, property, ts, num FROM numeric_rows WHERE device_id = ANY($2::uuid[])`,
@@ -214,8 +227,10 @@ export class PointsReader {
     stride: string;
     origin: Date;
     byDay: boolean;
+    direct: boolean;
     timeZone: string;
   }): Promise<AggregateRow[]> {
+    if (q.direct) return this.rollupRows(q);
     const params: unknown[] = [q.devices.map((d) => d.tenantId), q.devices.map((d) => d.deviceId), q.property, q.from, q.to];
     const bucket = q.byDay ? `date_trunc('day', bucket, $6)` : `date_bin($6::interval, bucket, $7::timestamptz)`;
     params.push(...(q.byDay ? [q.timeZone] : [q.stride, q.origin]));
@@ -229,17 +244,20 @@ export class PointsReader {
         GROUP BY device_id, b ORDER BY device_id, b`,
       params,
     );
-    return rows.map((r) => ({
-      deviceId: r.device_id,
-      bucket: r.b.toISOString(),
-      count: Number(r.count),
-      min: r.min,
-      max: r.max,
-      sum: r.sum,
-      avg: r.sum / Number(r.count),
-      first: r.first,
-      last: r.last,
-    }));
+    return rows.map(aggregateRow);
+  }
+
+  /** A rollup's own rows in [from, to): when the buckets asked for are its buckets. */
+  private async rollupRows(q: { devices: { tenantId: string; deviceId: string }[]; property: string; from: Date; to: Date; source: RollupSource }) {
+    const rows = await this.dataSource.query<
+      { device_id: string; bucket: Date; count: string; min: number; max: number; sum: number; first: number; last: number }[]
+    >(
+      `SELECT device_id, bucket, count, min, max, sum, first, last FROM ${q.source}
+        WHERE (tenant_id, device_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[])) AND property = $3 AND bucket >= $4 AND bucket < $5
+        ORDER BY device_id, bucket`,
+      [q.devices.map((d) => d.tenantId), q.devices.map((d) => d.deviceId), q.property, q.from, q.to],
+    );
+    return rows.map((r) => ({ ...r, b: r.bucket })).map(aggregateRow);
   }
 
   /** The newest value of each property of a device, from the points themselves (when Redis has none). */
@@ -257,4 +275,18 @@ export class PointsReader {
 /** A stored row's value, whichever typed column holds it. */
 export function valueOfRow(r: { num: number | null; bool: boolean | null; str: string | null; json: unknown }): unknown {
   return r.num ?? r.bool ?? r.str ?? r.json;
+}
+
+function aggregateRow(r: { device_id: string; b: Date; count: string; min: number; max: number; sum: number; first: number; last: number }): AggregateRow {
+  return {
+    deviceId: r.device_id,
+    bucket: r.b.toISOString(),
+    count: Number(r.count),
+    min: r.min,
+    max: r.max,
+    sum: r.sum,
+    avg: r.sum / Number(r.count),
+    first: r.first,
+    last: r.last,
+  };
 }

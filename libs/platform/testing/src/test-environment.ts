@@ -107,3 +107,27 @@ export async function waitFor<T>(
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
+
+/**
+ * A service as its own process, from the built tree (dist/), so a test can kill it for real:
+ * resolves once it logged `<name> ready`, with its HTTP URL.
+ */
+export async function startServiceProcess(
+  entry: string,
+  name: string,
+  env: Record<string, string>,
+): Promise<{ child: import('node:child_process').ChildProcess; url: string }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"http":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+      if (m && out.includes(`${name} ready`)) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));
+  });
+  child.stdout?.resume();
+  return { child, url };
+}
