@@ -34,8 +34,11 @@ const MODEL = {
   },
 };
 
+/** Extra Node flags for the server processes, e.g. BENCH_SERVER_NODE_ARGS=--cpu-prof to profile them under this load. */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 function serve(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(__dirname, entry)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, [...SERVER_NODE_ARGS, join(__dirname, entry)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
