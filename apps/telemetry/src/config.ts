@@ -39,9 +39,6 @@ export const telemetryEnvSchema = {
     .string()
     .regex(/^\d+(b|kb|mb)$/)
     .default('4mb'),
-  /** Edge bridge: an existing site broker to read from, and its topic → device mappings (README, "Edge bridge"). */
-  TELEMETRY_BRIDGE_URL: z.string().optional(),
-  TELEMETRY_BRIDGE_MAPPINGS: z.string().optional(),
   /** Rule evaluation interval for no-data rules, ms. */
   TELEMETRY_RULES_TICK_MS: positiveInt(1000),
 };
