@@ -52,17 +52,18 @@ describe('telemetry: quotas, gRPC ingestion, revocation', () => {
     expect(Number(over.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(over.body.code).toBe('QUOTA_EXCEEDED');
 
-    // Drain the bucket, then MQTT and gRPC meet the same limit (shared across transports and instances, in Redis).
-    while ((await send(QUOTA)).status === 202);
+    // Drain the bucket, then MQTT and gRPC meet the same limit (shared across transports and instances, in Redis);
+    // each asks for more than the bucket can hold, so a refill meanwhile cannot let it through.
     const c = await connect(device);
+    while ((await send(QUOTA)).status === 202);
     const reason = await new Promise<number>((resolve) =>
-      c.publish(`iip/v1/${device.id}/telemetry`, JSON.stringify(points(QUOTA)), { qos: 1 }, (err) =>
+      c.publish(`iip/v1/${device.id}/telemetry`, JSON.stringify(points(QUOTA * 3)), { qos: 1 }, (err) =>
         resolve((err as { code?: number } | undefined)?.code ?? 0),
       ),
     );
     expect(reason).toBe(0x97);
 
-    const acks = await grpcIngest([{ sequence: 7, deviceId: device.id, pointsJson: JSON.stringify(points(QUOTA)) }]);
+    const acks = await grpcIngest([{ sequence: 7, deviceId: device.id, pointsJson: JSON.stringify(points(QUOTA * 3)) }]);
     expect(acks[0]).toMatchObject({ sequence: 7, code: GrpcStatus.RESOURCE_EXHAUSTED, accepted: 0 });
     expect(acks[0].retryAfterSeconds).toBeGreaterThan(0);
   });
