@@ -108,6 +108,16 @@ describe('telemetry: ingestion over MQTT and HTTP, stored once, queried back', (
     expect(await stored(b.id)).toEqual([]);
   });
 
+  it("passes a device's reported twin to the registry, which checks it against the model (MQTT 5: 0x99 for a value out of range)", async () => {
+    const device = await w.device();
+    const c = await connect(device);
+    expect((await publish(c, `iip/v1/${device.id}/twin/reported`, { temperature: 30, mode: 'auto' })).reasonCode).toBe(0);
+    const twin = await request(w.registry.httpUrl).get(`/v1/devices/${device.id}/twin`).auth(w.token, { type: 'bearer' });
+    expect(twin.body.reported.document).toEqual({ temperature: 30, mode: 'auto' });
+    const bad = await publish(c, `iip/v1/${device.id}/twin/reported`, { temperature: 500 });
+    expect(bad.reasonCode).toBe(0x99);
+  });
+
   it('takes HTTP batches from a device (Basic) and a client (bearer): 202 once in Kafka, reasons per refused value, 404 for a device the caller does not manage', async () => {
     const device = await w.device();
     const now = Date.now();

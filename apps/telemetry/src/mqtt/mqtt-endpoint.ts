@@ -338,7 +338,7 @@ class MqttSession {
       return;
     }
     const [, target, kind] = match;
-    if (kind !== 'telemetry') {
+    if (kind === 'events') {
       settle(() =>
         this.version === 5 ? ack(ReasonCode.ImplementationSpecificError, `${kind} is not taken on this endpoint yet`) : this.close(),
       );
@@ -351,7 +351,25 @@ class MqttSession {
       settle(() => (this.version === 5 ? ack(ReasonCode.PayloadFormatInvalid, 'the payload is not JSON') : this.close()));
       return;
     }
-    this.ingest.ingest({ device: { deviceId: device.deviceId, tenantId: device.tenantId } }, target.toLowerCase(), payload).then(
+    const sender = { device: { deviceId: device.deviceId, tenantId: device.tenantId } };
+    if (kind === 'twin/reported') {
+      // The registry checks the patch against the device's model and keeps the twin.
+      const patch = payload;
+      this.ingest
+        .deviceFor(sender, target.toLowerCase())
+        .then((d) => {
+          if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+            throw new TelemetryError(TelemetryErrorCode.PAYLOAD_INVALID, 'a reported twin update is a JSON object (a merge patch)');
+          }
+          return this.registry.updateReported(d.id, patch as Record<string, unknown>);
+        })
+        .then(
+          () => settle(() => ack(ReasonCode.Success)),
+          (err: unknown) => settle(() => this.refusal(err, ack)),
+        );
+      return;
+    }
+    this.ingest.ingest(sender, target.toLowerCase(), payload).then(
       (result) =>
         settle(() =>
           ack(

@@ -73,6 +73,11 @@ export class RegistryClient {
     return pending;
   }
 
+  /** Applies a device's reported twin document (a JSON Merge Patch), checked by the registry against its model. */
+  async updateReported(deviceId: string, patch: Record<string, unknown>): Promise<void> {
+    await this.call('updateReported', { deviceId, patchJson: JSON.stringify(patch), expectedVersion: 0 });
+  }
+
   close(): void {
     this.client.close();
   }
@@ -93,6 +98,7 @@ export class RegistryClient {
       if (e.code === GrpcStatus.UNAUTHENTICATED)
         throw new TelemetryError(TelemetryErrorCode.DEVICE_NOT_AUTHENTICATED, 'The device credential was not accepted');
       if (e.code === GrpcStatus.NOT_FOUND) throw new TelemetryError(TelemetryErrorCode.DEVICE_NOT_FOUND, e.details || 'not found');
+      if (e.code === GrpcStatus.INVALID_ARGUMENT) throw new TelemetryError(TelemetryErrorCode.PAYLOAD_INVALID, e.details || 'not valid');
       return unavailable(`the device registry answered ${GrpcStatus[e.code] ?? e.code}: ${e.details ?? e.message}`);
     }
   }

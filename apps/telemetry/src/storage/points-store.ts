@@ -248,7 +248,13 @@ export class PointsReader {
   }
 
   /** A rollup's own rows in [from, to): when the buckets asked for are its buckets. */
-  private async rollupRows(q: { devices: { tenantId: string; deviceId: string }[]; property: string; from: Date; to: Date; source: RollupSource }) {
+  private async rollupRows(q: {
+    devices: { tenantId: string; deviceId: string }[];
+    property: string;
+    from: Date;
+    to: Date;
+    source: RollupSource;
+  }) {
     const rows = await this.dataSource.query<
       { device_id: string; bucket: Date; count: string; min: number; max: number; sum: number; first: number; last: number }[]
     >(
@@ -277,7 +283,16 @@ export function valueOfRow(r: { num: number | null; bool: boolean | null; str: s
   return r.num ?? r.bool ?? r.str ?? r.json;
 }
 
-function aggregateRow(r: { device_id: string; b: Date; count: string; min: number; max: number; sum: number; first: number; last: number }): AggregateRow {
+function aggregateRow(r: {
+  device_id: string;
+  b: Date;
+  count: string;
+  min: number;
+  max: number;
+  sum: number;
+  first: number;
+  last: number;
+}): AggregateRow {
   return {
     deviceId: r.device_id,
     bucket: r.b.toISOString(),
