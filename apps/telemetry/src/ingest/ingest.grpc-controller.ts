@@ -6,6 +6,9 @@ import { RequireScopes, principalOf } from '@iip/platform-auth';
 import { isDomainError, parseBoundedJson } from '@iip/platform-errors';
 import { TelemetryScopes } from '../scopes';
 import { IngestService } from './ingest.service';
+import { RefusedValue } from './points';
+
+const refusedMessage = (r: RefusedValue): TelemetryV1.RefusedValue => ({ index: r.index, property: r.property ?? '', reason: r.reason });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -45,16 +48,16 @@ export class IngestGrpcController implements TelemetryV1.TelemetryServiceControl
       return {
         ...ack,
         accepted: result.accepted,
-        refused: result.refused.map((r) => ({ index: r.index, property: r.property ?? '', reason: r.reason })),
+        refused: result.refused.map(refusedMessage),
       };
     } catch (err) {
       if (!isDomainError(err)) return { ...ack, code: GrpcStatus.INTERNAL, message: 'the batch could not be handled' };
-      const refused = (err.details?.refused as { index: number; property?: string; reason: string }[] | undefined) ?? [];
+      const refused = (err.details?.refused as RefusedValue[] | undefined) ?? [];
       return {
         ...ack,
         code: err.grpcStatus(),
         message: err.message,
-        refused: refused.map((r) => ({ index: r.index, property: r.property ?? '', reason: r.reason })),
+        refused: refused.map(refusedMessage),
         retryAfterSeconds: err.retryAfterSeconds ?? 0,
       };
     }

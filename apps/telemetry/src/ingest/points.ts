@@ -25,8 +25,6 @@ export interface PointRules {
   maxPoints: number;
 }
 
-const MEMBER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
 /** Too many points in one message: the whole message is refused (nothing partial). */
 export class TooManyPointsError extends Error {}
 /** Not a point or a list of points at all. */
@@ -94,8 +92,11 @@ export function checkPoints(
     }
     const values: Record<string, unknown> = {};
     for (const [property, value] of Object.entries(point.values as Record<string, unknown>)) {
-      const def: PropertyDef | undefined = MEMBER_NAME.test(property) ? model.definition.properties[property] : undefined;
-      if (!def || !Object.prototype.hasOwnProperty.call(model.definition.properties, property)) {
+      // Own members only: `constructor` or `__proto__` is no property of any model.
+      const def: PropertyDef | undefined = Object.prototype.hasOwnProperty.call(model.definition.properties, property)
+        ? model.definition.properties[property]
+        : undefined;
+      if (!def) {
         refused.push({ index, property, reason: `${property} is not a property of the device's thing model` });
         continue;
       }

@@ -9,6 +9,9 @@ import { NoDataParams, RuleRow, RuleState, step } from './rule-definitions';
 
 export const TELEMETRY_OUTBOX = Symbol('TELEMETRY_OUTBOX');
 
+/** A rule and one device it watches. */
+export type WatchingRule = RuleRow & { device: string };
+
 export const RULE_COLUMNS = `r.tenant_id AS "tenantId", r.id, r.name, r.device_id AS "deviceId", r.model_id AS "modelId", r.property, r.kind, r.params, r.severity, r.enabled`;
 
 const ALARM_COLUMNS = `id, tenant_id AS "tenantId", rule_id AS "ruleId", device_id AS "deviceId", severity, state, message, value,
@@ -42,35 +45,26 @@ export class RuleEngine {
     @Inject(TELEMETRY_OUTBOX) private readonly outbox: OutboxWriter,
   ) {}
 
-  /** Of these devices, those some enabled rule watches (a no-data rule too: data coming clears it). */
-  async watchedDevices(deviceIds: string[]): Promise<string[]> {
-    const rows = await this.dataSource.query<{ id: string }[]>(
-      `SELECT DISTINCT d.id FROM devices d JOIN rules r ON r.enabled
-          AND (r.device_id = d.id OR (r.model_id = d.model_id AND d.tenant_path @> ARRAY[r.tenant_id]))
-        WHERE d.id = ANY($1::uuid[])`,
-      [[...new Set(deviceIds)]],
-    );
-    return rows.map((r) => r.id);
-  }
-
-  /** Applies newly stored points to the rules that watch them, in the caller's transaction. */
-  async evaluate(manager: EntityManager, points: NewNumericPoint[]): Promise<void> {
-    if (points.length === 0) return;
-    const deviceIds = [...new Set(points.map((p) => p.deviceId))];
-    const pairs = await manager.query<(RuleRow & { device: string })[]>(
+  /**
+   * The (rule, device) pairs watching these devices, read once per batch before it is stored:
+   * threshold and rate rules of the device or its model, and the no-data rules watching it
+   * (data coming clears them).
+   */
+  watching(deviceIds: string[]): Promise<WatchingRule[]> {
+    return this.dataSource.query<WatchingRule[]>(
       `SELECT ${RULE_COLUMNS}, d.id AS device FROM devices d JOIN rules r ON r.enabled AND r.kind <> 'no-data'
           AND (r.device_id = d.id OR (r.model_id = d.model_id AND d.tenant_path @> ARRAY[r.tenant_id]))
-        WHERE d.id = ANY($1::uuid[])`,
-      [deviceIds],
-    );
-    // The no-data rules of these devices hear that data came (and clear), too.
-    const silent = await manager.query<(RuleRow & { device: string })[]>(
-      `SELECT ${RULE_COLUMNS}, s.device_id AS device FROM rule_states s JOIN rules r ON r.id = s.rule_id AND r.tenant_id = s.tenant_id
+        WHERE d.id = ANY($1::uuid[])
+       UNION ALL
+       SELECT ${RULE_COLUMNS}, s.device_id AS device FROM rule_states s JOIN rules r ON r.id = s.rule_id AND r.tenant_id = s.tenant_id
         WHERE r.kind = 'no-data' AND s.device_id = ANY($1::uuid[])`,
-      [deviceIds],
+      [[...new Set(deviceIds)]],
     );
-    const all = [...pairs, ...silent];
-    if (all.length === 0) return;
+  }
+
+  /** Applies newly stored points to the rules watching them (from {@link watching}), in the caller's transaction. */
+  async evaluate(manager: EntityManager, all: WatchingRule[], points: NewNumericPoint[]): Promise<void> {
+    if (points.length === 0 || all.length === 0) return;
     const states = await this.lockStates(
       manager,
       all.map((r) => ({ tenantId: r.tenantId, ruleId: r.id, deviceId: r.device })),

@@ -123,10 +123,10 @@ export class PointsWriter {
     const points: StoredPoint[] = [];
     for (const b of batches)
       for (const p of b.points) points.push({ tenantId: b.tenantId, deviceId: b.deviceId, property: p.property, ts: p.ts, value: p.value });
-    const watched = await this.rules.watchedDevices(batches.map((b) => b.deviceId));
+    const rules = await this.rules.watching(batches.map((b) => b.deviceId));
     const { inserted } = await this.dataSource.transaction(async (manager) => {
-      const result = await this.store.insert(manager, points, watched);
-      await this.rules.evaluate(manager, result.forRules);
+      const result = await this.store.insert(manager, points, [...new Set(rules.map((r) => r.device))]);
+      await this.rules.evaluate(manager, rules, result.forRules);
       return result;
     });
     this.metrics.kafkaMessages.inc({ topic: this.settings.topic, outcome: 'applied' }, batches.length);
