@@ -47,11 +47,31 @@ const rollupSql = (table: string, source: string, bucket: string) => `
     RETURNING 1
   )`;
 
+/** Aggregates of one (device, property, minute) of numeric points, as the batch itself holds them. */
+interface MinuteRollup {
+  tenantId: string;
+  deviceId: string;
+  property: string;
+  bucket: number;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  first: number;
+  firstTs: number;
+  last: number;
+  lastTs: number;
+}
+
+const MINUTE_MS = 60_000;
+const UNIQUE_VIOLATION = '23505';
+
 /**
  * The only place that reads and writes points and rollups (a column store could take it over).
- * Points go in by COPY into a session's staging table, then into the partitioned table once
- * each — a point already stored (a redelivery) is skipped — and the rollups count exactly the
- * points that went in, in the same statement.
+ * Points go in by COPY straight into the partitioned table; its unique key refuses a point
+ * already stored (a redelivery, a client's re-send), and only then is the batch stored again
+ * through a staging table, skipping what is there. Either way the rollups count exactly the
+ * points that went in, in the caller's transaction.
  */
 @Injectable()
 export class PointsStore {
@@ -70,22 +90,108 @@ export class PointsStore {
   ): Promise<{ inserted: number; forRules: NewNumericPoint[] }> {
     if (points.length === 0) return { inserted: 0, forRules: [] };
     await this.ensurePartitions(points.map((p) => p.ts));
+    // Duplicates are rare (only after a fault), so the batch is first tried as all new.
+    await manager.query('SAVEPOINT points_copy');
+    try {
+      await copyRows(manager, 'points', POINT_COLUMNS, points.map(pointRow));
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await manager.query('ROLLBACK TO SAVEPOINT points_copy');
+      return this.insertSkippingStored(manager, points, watched);
+    }
+    await manager.query('RELEASE SAVEPOINT points_copy');
+    // Every point went in: the batch itself is what the rollups and the rules count.
+    const minutes = new Map<string, MinuteRollup>();
+    const forRules: NewNumericPoint[] = [];
+    const watching = new Set(watched);
+    for (const p of points) {
+      const v = p.value;
+      if (typeof v !== 'number') continue;
+      if (watching.has(p.deviceId)) forRules.push({ deviceId: p.deviceId, property: p.property, ts: new Date(p.ts), num: v });
+      const bucket = p.ts - (p.ts % MINUTE_MS);
+      const key = `${p.deviceId}\t${p.property}\t${bucket}\t${p.tenantId}`;
+      const m = minutes.get(key);
+      if (!m) {
+        minutes.set(key, {
+          tenantId: p.tenantId,
+          deviceId: p.deviceId,
+          property: p.property,
+          bucket,
+          count: 1,
+          min: v,
+          max: v,
+          sum: v,
+          first: v,
+          firstTs: p.ts,
+          last: v,
+          lastTs: p.ts,
+        });
+        continue;
+      }
+      m.count++;
+      m.sum += v;
+      if (v < m.min) m.min = v;
+      if (v > m.max) m.max = v;
+      if (p.ts < m.firstTs) [m.first, m.firstTs] = [v, p.ts];
+      if (p.ts > m.lastTs) [m.last, m.lastTs] = [v, p.ts];
+    }
+    if (minutes.size > 0) await this.upsertRollups(manager, [...minutes.values()]);
+    return { inserted: points.length, forRules };
+  }
+
+  /**
+   * The minutes computed from a batch, upserted into rollup_1m; hours and days are counted from
+   * these same minute rows, in the same statement.
+   */
+  private async upsertRollups(manager: EntityManager, minutes: MinuteRollup[]): Promise<void> {
+    const column = <K extends keyof MinuteRollup>(k: K) => minutes.map((m) => m[k]);
+    await manager.query(
+      `WITH minutes AS MATERIALIZED (
+         SELECT tenant_id, device_id, property, 'epoch'::timestamptz + bucket_ms * interval '1 millisecond' AS bucket,
+                count, min, max, sum, first, 'epoch'::timestamptz + first_ms * interval '1 millisecond' AS first_ts,
+                last, 'epoch'::timestamptz + last_ms * interval '1 millisecond' AS last_ts
+           FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::bigint[], $6::bigint[], $7::float8[], $8::float8[], $9::float8[],
+                       $10::float8[], $11::bigint[], $12::float8[], $13::bigint[])
+                AS m(tenant_id, device_id, property, bucket_ms, count, min, max, sum, first, first_ms, last, last_ms)
+       ),
+       ${rollupSql('rollup_1m', 'minutes', 'bucket')},
+       ${rollupSql('rollup_1h', 'minutes', `date_trunc('hour', bucket)`)},
+       ${rollupSql('rollup_1d', 'minutes', `date_trunc('day', bucket, $1)`)}
+       SELECT 1`,
+      [
+        this.timeZone,
+        column('tenantId'),
+        column('deviceId'),
+        column('property'),
+        column('bucket'),
+        column('count'),
+        column('min'),
+        column('max'),
+        column('sum'),
+        column('first'),
+        column('firstTs'),
+        column('last'),
+        column('lastTs'),
+      ],
+    );
+  }
+
+  /** The batch again, through a staging table: points already stored are skipped, the rollups count those that went in. */
+  private async insertSkippingStored(
+    manager: EntityManager,
+    points: StoredPoint[],
+    watched: string[],
+  ): Promise<{ inserted: number; forRules: NewNumericPoint[] }> {
     await manager.query(
       `CREATE TEMP TABLE IF NOT EXISTS points_staging (
-         tenant_id uuid, device_id uuid, property text, ts_ms bigint, num double precision, bool boolean, str text, json jsonb
+         tenant_id uuid, device_id uuid, property text, ts timestamptz(3), num double precision, bool boolean, str text, json jsonb
        ) ON COMMIT DELETE ROWS`,
     );
-    await copyRows(
-      manager,
-      'points_staging',
-      ['tenant_id', 'device_id', 'property', 'ts_ms', 'num', 'bool', 'str', 'json'],
-      points.map((p) => rowOf(p)),
-    );
+    await copyRows(manager, 'points_staging', POINT_COLUMNS, points.map(pointRow));
     const rows = await manager.query<{ k: string; device_id: string | null; property: string | null; ts: Date | null; num: number }[]>(
       `WITH inserted AS (
          INSERT INTO points (tenant_id, device_id, property, ts, num, bool, str, json)
-         SELECT tenant_id, device_id, property, 'epoch'::timestamptz + ts_ms * interval '1 millisecond', num, bool, str, json
-           FROM points_staging
+         SELECT tenant_id, device_id, property, ts, num, bool, str, json FROM points_staging
          ON CONFLICT DO NOTHING
          RETURNING tenant_id, device_id, property, ts, num
        ),
@@ -170,13 +276,15 @@ function dayOfPartition(name: string): number | undefined {
   return m ? Math.floor(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / DAY_MS) : undefined;
 }
 
-function rowOf(p: StoredPoint): CopyValue[] {
+const POINT_COLUMNS = ['tenant_id', 'device_id', 'property', 'ts', 'num', 'bool', 'str', 'json'];
+
+function pointRow(p: StoredPoint): CopyValue[] {
   const v = p.value;
   return [
     p.tenantId,
     p.deviceId,
     p.property,
-    p.ts,
+    new Date(p.ts).toISOString(),
     typeof v === 'number' ? v : null,
     typeof v === 'boolean' ? v : null,
     typeof v === 'string' ? v : null,
