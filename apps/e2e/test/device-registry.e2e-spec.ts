@@ -189,6 +189,12 @@ describe('device registry: devices get identifiers; groups read their subsidiari
       await expect(grpc.getDevice({ id }, siblingToken)).rejects.toMatchObject({
         code: GrpcStatus.NOT_FOUND,
       } satisfies Partial<ServiceError>);
+      // ListDevices takes a fleet query, within the tenant asked for.
+      const listed = (query: string) =>
+        grpc.listDevices({ limit: 10, cursor: '', tenantId: sub.id, query }, groupToken) as Promise<{ devices: { id: string }[] }>;
+      expect((await listed("tags.line = 'L1' AND profile.category = 'pump'")).devices.map((d) => d.id)).toContain(id);
+      expect((await listed("tags.line = 'L2'")).devices.map((d) => d.id)).not.toContain(id);
+      await expect(listed("tags.line = 'L1")).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT } satisfies Partial<ServiceError>);
       expect(
         JSON.parse((await grpc.getThingModel({ id: pumpModel, version: 0 }, subToken)).definitionJson).properties.temperature.unit,
       ).toBe('Cel');

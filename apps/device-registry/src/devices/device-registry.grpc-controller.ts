@@ -112,6 +112,7 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
       request.tenantId ? uuidOf(request.tenantId, 'tenant_id') : undefined,
       request.limit || DEFAULT_PAGE_SIZE,
       request.cursor || undefined,
+      request.query,
     );
     return { devices: page.items.map(deviceMessage), nextCursor: page.nextCursor ?? '' };
   }

@@ -121,9 +121,12 @@ export class DevicesService {
     throw DeviceRegistryError.deviceNotFound(id);
   }
 
-  /** The devices the actor manages (of one tenant, with `tenantId`): the fleet query with no other condition. */
-  list(actor: Principal, tenantId: string | undefined, limit: number, cursor?: string): Promise<Page<DeviceView>> {
-    return this.search(actor, tenantId ? `tenantId = '${tenantId}'` : '', limit, cursor);
+  /** The devices the actor manages (of one tenant, with `tenantId`; matching the fleet query `q`, when given). */
+  list(actor: Principal, tenantId: string | undefined, limit: number, cursor?: string, q = ''): Promise<Page<DeviceView>> {
+    // The query is parsed on its own first, so its errors name positions in what the caller wrote.
+    compileFleetQuery(q, 4);
+    const conditions = [tenantId ? `tenantId = '${tenantId}'` : '', q.trim() ? `(${q})` : ''].filter(Boolean);
+    return this.search(actor, conditions.join(' AND '), limit, cursor);
   }
 
   /** Counts by a field: a park counts its members' devices too (it reads none of them). */
