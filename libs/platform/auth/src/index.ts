@@ -12,3 +12,4 @@ export * from './source-address';
 export * from './secret-box';
 export * from './keyed-hash';
 export * from './client-credentials';
+export * from './data-grants';
