@@ -34,8 +34,11 @@ export interface TelemetryWorld {
   tenantId: string;
   token: string;
   modelId: string;
-  /** Registers a device of the pump model with a secret, and waits until telemetry knows it. */
-  device(extra?: Record<string, unknown>): Promise<{ id: string; secret: string; credentialId: string }>;
+  /** Registers a device of the pump model with a secret, and waits until telemetry knows it (`as`: another tenant's token and model). */
+  device(
+    extra?: Record<string, unknown>,
+    as?: { token: string; modelId: string },
+  ): Promise<{ id: string; secret: string; credentialId: string }>;
   restartTelemetry(overrides?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
@@ -51,7 +54,12 @@ export async function telemetryWorld(
   const start = (overrides: Record<string, string> = {}) =>
     startTestTelemetry(
       env,
-      { tenancyUrl: tenancy.httpUrl, registry, client: { clientId: OPERATOR.clientId, secret: OPERATOR.secret } },
+      {
+        tenancyUrl: tenancy.httpUrl,
+        tenancyGrpcUrl: tenancy.grpcUrl,
+        registry,
+        client: { clientId: OPERATOR.clientId, secret: OPERATOR.secret },
+      },
       { ...options.telemetry, ...overrides },
     );
   let telemetry = await start();
@@ -61,7 +69,8 @@ export async function telemetryWorld(
     quotas: { maxDevices: 1000, maxTelemetryPointsPerSecond: options.quota ?? 100_000 },
   });
   const token = (await clientToken(tenancy, op, group.id, TELEMETRY_SCOPES)).token;
-  const as = (path: string, body: object) => request(registry.httpUrl).post(path).auth(token, { type: 'bearer' }).send(body);
+  const as = (path: string, body: object, bearer = token) =>
+    request(registry.httpUrl).post(path).auth(bearer, { type: 'bearer' }).send(body);
   const model = await waitFor(
     async () => {
       const res = await as('/v1/models', { name: 'Pump', definition: PUMP_MODEL });
@@ -84,21 +93,25 @@ export async function telemetryWorld(
     tenantId: group.id,
     token,
     modelId: model.body.id as string,
-    async device(extra = {}) {
-      const d = await as('/v1/devices', {
-        name: `P${++serial}`,
-        manufacturer: 'KSB',
-        serial: `${label}-${serial}-${Date.now()}`,
-        model: { id: model.body.id },
-        ...extra,
-      });
+    async device(extra = {}, owner = { token, modelId: model.body.id as string }) {
+      const d = await as(
+        '/v1/devices',
+        {
+          name: `P${++serial}`,
+          manufacturer: 'KSB',
+          serial: `${label}-${serial}-${Date.now()}`,
+          model: { id: owner.modelId },
+          ...extra,
+        },
+        owner.token,
+      );
       if (d.status !== 201) throw new Error(`device: ${d.status} ${JSON.stringify(d.body)}`);
-      const c = await as(`/v1/devices/${d.body.id}/credentials`, { kind: 'secret', label: 'test' });
+      const c = await as(`/v1/devices/${d.body.id}/credentials`, { kind: 'secret', label: 'test' }, owner.token);
       if (c.status !== 201) throw new Error(`credential: ${c.status} ${JSON.stringify(c.body)}`);
       // Telemetry hears of the device from the registry's events.
       await waitFor(
         async () => {
-          const r = await request(telemetry.httpUrl).get(`/v1/devices/${d.body.id}/telemetry/latest`).auth(token, { type: 'bearer' });
+          const r = await request(telemetry.httpUrl).get(`/v1/devices/${d.body.id}/telemetry/latest`).auth(owner.token, { type: 'bearer' });
           return r.status === 200 ? true : undefined;
         },
         20_000,

@@ -14,6 +14,8 @@ export const telemetryEnvSchema = {
   TELEMETRY_MQTT_TLS_CA: z.string().optional(),
   /** The device registry's gRPC address (AuthenticateDevice, GetThingModel). */
   TELEMETRY_DEVICE_REGISTRY_GRPC_URL: z.string().min(1).default('127.0.0.1:50300'),
+  /** Tenancy's gRPC address, asked (CheckAccess, with the caller's token) whether a device's tenant granted the caller telemetry:read. */
+  TELEMETRY_TENANCY_GRPC_URL: z.string().min(1).default('127.0.0.1:50100'),
   /** Tenancy's token endpoint and this service's own client (needs devices:authenticate and devices:read). */
   TELEMETRY_TOKEN_URL: z.string().url().default('http://127.0.0.1:3100/oauth/token'),
   TELEMETRY_CLIENT_ID: z.string().min(1).default('local-operator'),
@@ -26,7 +28,7 @@ export const telemetryEnvSchema = {
   TELEMETRY_WRITER: bool(true),
   /** Day rollups and the default zone of aggregate queries (IANA name). */
   TELEMETRY_TIME_ZONE: z.string().min(1).default('Asia/Shanghai'),
-  /** Default retention when a tenant sets none, days. */
+  /** Default retention when a tenant sets none (PUT /v1/telemetry/retention), days. */
   TELEMETRY_RAW_RETENTION_DAYS: positiveInt(30),
   TELEMETRY_ROLLUP_RETENTION_DAYS: positiveInt(730),
   /** Partitions (one per day) created ahead of today. */

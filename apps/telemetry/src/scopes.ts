@@ -3,6 +3,8 @@ export const TelemetryScopes = {
   /** Send points for devices the caller manages (devices themselves use their credentials). */
   TelemetryWrite: 'telemetry:write',
   TelemetryRead: 'telemetry:read',
+  /** A tenant's telemetry settings (retention). */
+  TelemetryAdmin: 'telemetry:admin',
   /** Rules, and acknowledging and shelving alarms. */
   AlarmsWrite: 'alarms:write',
 } as const;

@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { TelemetryConfig } from './config';
 import { telemetryMigrations } from './migrations';
 import { MqttEndpoint } from './mqtt/mqtt-endpoint';
+import { TelemetryLifecycle } from './telemetry-lifecycle';
 
 export const TELEMETRY_SERVICE: ServiceDescription = {
   name: 'telemetry',
@@ -19,6 +20,8 @@ export const TELEMETRY_SERVICE: ServiceDescription = {
 
 export interface RunningTelemetry extends ServiceRuntime {
   mqttPort: number;
+  /** One pass of the hourly upkeep (partitions ahead, retention per tenant), for tests. */
+  upkeep(): Promise<void>;
 }
 
 /** Builds, migrates and starts telemetry: used by main.ts and by the tests alike. */
@@ -41,6 +44,7 @@ export async function startTelemetry(config: TelemetryConfig, options: { logger?
     const app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot(runtime, runtime.tokenVerifier(), {
         registryGrpcUrl: config.TELEMETRY_DEVICE_REGISTRY_GRPC_URL,
+        tenancyGrpcUrl: config.TELEMETRY_TENANCY_GRPC_URL,
         token: {
           tokenUrl: config.TELEMETRY_TOKEN_URL,
           clientId: config.TELEMETRY_CLIENT_ID,
@@ -80,6 +84,7 @@ export async function startTelemetry(config: TelemetryConfig, options: { logger?
     });
     const running = runtime as RunningTelemetry;
     running.mqttPort = app.get(MqttEndpoint).port;
+    running.upkeep = () => app.get(TelemetryLifecycle).upkeep();
     return running;
   });
 }

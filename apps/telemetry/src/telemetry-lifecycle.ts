@@ -12,6 +12,7 @@ import { BroadcastListener } from '@iip/platform-kafka';
 import { PollingWorker, ServiceRuntime } from '@iip/platform-runtime';
 import { MqttEndpoint } from './mqtt/mqtt-endpoint';
 import { PointsStore } from './storage/points-store';
+import { RetentionStore } from './storage/retention';
 import { PointsWriter } from './storage/points-writer';
 import { RuleEngine } from './rules/rule-engine';
 
@@ -41,6 +42,7 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
     private readonly mqtt: MqttEndpoint,
     private readonly writer: PointsWriter,
     private readonly store: PointsStore,
+    private readonly retention: RetentionStore,
     private readonly rules: RuleEngine,
     @Inject(LIFECYCLE_SETTINGS) private readonly settings: LifecycleSettings,
   ) {}
@@ -71,12 +73,7 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
     });
     this.listener.start();
     this.workers.push(
-      new PollingWorker(logger, 'telemetry partition upkeep', 3_600_000, async () => {
-        await this.store.ensurePartitions([], this.settings.partitionsAheadDays);
-        const dropped = await this.store.dropPartitionsBefore(this.settings.rawRetentionDays);
-        if (dropped.length > 0) logger.info({ dropped }, 'raw point partitions past retention dropped');
-        await this.store.deleteRollupsBefore(this.settings.rollupRetentionDays);
-      }),
+      new PollingWorker(logger, 'telemetry partition upkeep', 3_600_000, () => this.upkeep()),
       new PollingWorker(logger, 'no-data rules', this.settings.rulesTickMs, async () => {
         await this.rules.checkSilence();
       }),
@@ -84,6 +81,14 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
     for (const w of this.workers) w.start();
     if (this.settings.writer) this.writer.start();
     await this.mqtt.start();
+  }
+
+  /** Partitions ahead, and retention per tenant (run hourly; tests run it once). */
+  async upkeep(): Promise<void> {
+    await this.store.ensurePartitions([], this.settings.partitionsAheadDays);
+    const pass = await this.retention.enforce();
+    if (pass.droppedPartitions.length > 0 || pass.rawDeleted > 0 || pass.rollupsDeleted > 0)
+      this.runtime.logger.info(pass, 'telemetry past retention removed');
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -17,6 +17,9 @@ export enum TelemetryErrorCode {
   ALARM_NOT_FOUND = 'ALARM_NOT_FOUND',
   ALARM_TRANSITION_NOT_ALLOWED = 'ALARM_TRANSITION_NOT_ALLOWED',
   COMMAND_NOT_FOUND = 'COMMAND_NOT_FOUND',
+  TENANT_NOT_FOUND = 'TENANT_NOT_FOUND',
+  /** Selecting devices by site, line, tag or query asks the registry with the caller's token, which needs devices:read. */
+  SELECTION_NOT_PERMITTED = 'SELECTION_NOT_PERMITTED',
 }
 
 export function telemetryHttpStatus(code: TelemetryErrorCode): number {
@@ -26,7 +29,10 @@ export function telemetryHttpStatus(code: TelemetryErrorCode): number {
     case TelemetryErrorCode.ALARM_NOT_FOUND:
     case TelemetryErrorCode.COMMAND_NOT_FOUND:
     case TelemetryErrorCode.NOT_YOUR_DEVICE:
+    case TelemetryErrorCode.TENANT_NOT_FOUND:
       return 404;
+    case TelemetryErrorCode.SELECTION_NOT_PERMITTED:
+      return 403;
     case TelemetryErrorCode.DEVICE_NOT_AUTHENTICATED:
       return 401;
     case TelemetryErrorCode.DEVICE_NOT_ACTIVE:
@@ -55,7 +61,10 @@ export function telemetryGrpcStatus(code: TelemetryErrorCode): GrpcStatus {
     case TelemetryErrorCode.ALARM_NOT_FOUND:
     case TelemetryErrorCode.COMMAND_NOT_FOUND:
     case TelemetryErrorCode.NOT_YOUR_DEVICE:
+    case TelemetryErrorCode.TENANT_NOT_FOUND:
       return GrpcStatus.NOT_FOUND;
+    case TelemetryErrorCode.SELECTION_NOT_PERMITTED:
+      return GrpcStatus.PERMISSION_DENIED;
     case TelemetryErrorCode.DEVICE_NOT_AUTHENTICATED:
       return GrpcStatus.UNAUTHENTICATED;
     case TelemetryErrorCode.DEVICE_NOT_ACTIVE:
@@ -94,6 +103,8 @@ export function telemetryKafkaDisposition(code: TelemetryErrorCode): KafkaDispos
     case TelemetryErrorCode.ALARM_NOT_FOUND:
     case TelemetryErrorCode.ALARM_TRANSITION_NOT_ALLOWED:
     case TelemetryErrorCode.COMMAND_NOT_FOUND:
+    case TelemetryErrorCode.TENANT_NOT_FOUND:
+    case TelemetryErrorCode.SELECTION_NOT_PERMITTED:
       return 'dead-letter';
     default:
       return assertNever(code);
@@ -113,6 +124,10 @@ export class TelemetryError extends DomainError<TelemetryErrorCode> {
 
   static deviceNotFound(id: string) {
     return new TelemetryError(TelemetryErrorCode.DEVICE_NOT_FOUND, `Device ${id} was not found`);
+  }
+
+  static tenantNotFound(id: string) {
+    return new TelemetryError(TelemetryErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);
   }
 
   static quotaExceeded(retryAfterSeconds: number, tenantId: string) {

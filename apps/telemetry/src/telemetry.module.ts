@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { BasicAuthenticator, ClientCredentialsToken } from '@iip/platform-auth';
+import { BasicAuthenticator, ClientCredentialsToken, DataGrantCheck } from '@iip/platform-auth';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { DevicesConsumer } from './devices/devices.consumer';
 import { DevicesRepository } from './devices/devices.repository';
@@ -11,20 +11,25 @@ import { PointsProducer } from './ingest/points-producer';
 import { TelemetryQuota } from './ingest/quota';
 import { MqttEndpoint, MqttEndpointSettings } from './mqtt/mqtt-endpoint';
 import { QueryController } from './query/query.controller';
+import { DeviceSelector } from './query/device-selector';
 import { QUERY_SETTINGS, QueryService } from './query/query.service';
 import { REGISTRY_CLIENT, RegistryClient } from './registry/registry-client';
+import { RetentionController } from './retention/retention.controller';
+import { RetentionService } from './retention/retention.service';
 import { AlarmsController } from './rules/alarms.controller';
 import { AlarmsService } from './rules/alarms.service';
 import { RuleEngine, TELEMETRY_OUTBOX } from './rules/rule-engine';
 import { LatestValues } from './storage/latest-values';
 import { PointsReader, PointsStore } from './storage/points-store';
 import { PointsWriter } from './storage/points-writer';
+import { RETENTION_DEFAULTS, RetentionStore } from './storage/retention';
 import { LIFECYCLE_SETTINGS, LifecycleSettings, TelemetryLifecycle } from './telemetry-lifecycle';
 import { TenantsConsumer } from './tenants/tenants.consumer';
 import { TELEMETRY_DATA_SOURCE, TenantsRepository } from './tenants/tenants.repository';
 
 export interface TelemetrySettings {
   registryGrpcUrl: string;
+  tenancyGrpcUrl: string;
   token: { tokenUrl: string; clientId: string; clientSecret: string };
   timeZone: string;
   pointsPartitions: number;
@@ -42,6 +47,8 @@ export class TelemetryInfraModule {
     const { config } = runtime;
     const registry = new RegistryClient(settings.registryGrpcUrl, new ClientCredentialsToken(settings.token));
     runtime.onClose(() => registry.close());
+    const grants = new DataGrantCheck(settings.tenancyGrpcUrl, runtime.logger);
+    runtime.onClose(() => grants.close());
     const producer = new PointsProducer(runtime.kafka, runtime.topics, config.KAFKA_TOPIC_PREFIX, settings.pointsPartitions);
     runtime.onClose(() => producer.stop());
     const providers = [
@@ -50,6 +57,7 @@ export class TelemetryInfraModule {
       { provide: TELEMETRY_OUTBOX, useValue: runtime.outboxWriter },
       { provide: 'TELEMETRY_TIME_ZONE', useValue: settings.timeZone },
       { provide: REGISTRY_CLIENT, useValue: registry },
+      { provide: DataGrantCheck, useValue: grants },
       { provide: PointsProducer, useValue: producer },
       { provide: TelemetryQuota, useValue: new TelemetryQuota(runtime.redis) },
       { provide: LatestValues, useValue: new LatestValues(runtime.redis) },
@@ -57,6 +65,10 @@ export class TelemetryInfraModule {
       { provide: INGEST_SETTINGS, useValue: settings.ingest },
       { provide: QUERY_SETTINGS, useValue: { timeZone: settings.timeZone, rawRetentionDays: settings.lifecycle.rawRetentionDays } },
       { provide: LIFECYCLE_SETTINGS, useValue: settings.lifecycle },
+      {
+        provide: RETENTION_DEFAULTS,
+        useValue: { rawDays: settings.lifecycle.rawRetentionDays, rollupDays: settings.lifecycle.rollupRetentionDays },
+      },
       { provide: 'MQTT_SETTINGS', useValue: settings.mqtt },
       { provide: 'WRITER_SETTINGS', useValue: { batchPoints: settings.writerBatchPoints, partitions: settings.pointsPartitions } },
     ];
@@ -65,7 +77,7 @@ export class TelemetryInfraModule {
 }
 
 @Module({
-  controllers: [IngestController, IngestGrpcController, QueryController, AlarmsController],
+  controllers: [IngestController, IngestGrpcController, QueryController, RetentionController, AlarmsController],
   providers: [
     TenantsRepository,
     TenantsConsumer,
@@ -75,7 +87,10 @@ export class TelemetryInfraModule {
     DeviceAuthenticator,
     { provide: BasicAuthenticator, useExisting: DeviceAuthenticator },
     QueryService,
+    DeviceSelector,
     PointsStore,
+    RetentionStore,
+    RetentionService,
     RuleEngine,
     AlarmsService,
     {

@@ -8,7 +8,7 @@ export type { RunningTelemetry };
 /** Starts telemetry on free ports (HTTP, gRPC, MQTT) in a test environment, asking the given tenancy and registry. */
 export function startTestTelemetry(
   env: TestEnvironment,
-  peers: { tenancyUrl: string; registry: ServiceRuntime; client: { clientId: string; secret: string } },
+  peers: { tenancyUrl: string; tenancyGrpcUrl?: string; registry: ServiceRuntime; client: { clientId: string; secret: string } },
   overrides: Record<string, string> = {},
 ): Promise<RunningTelemetry> {
   return startTelemetry(
@@ -23,6 +23,7 @@ export function startTestTelemetry(
         TELEMETRY_CLIENT_ID: peers.client.clientId,
         TELEMETRY_CLIENT_SECRET: peers.client.secret,
         TELEMETRY_DEVICE_REGISTRY_GRPC_URL: peers.registry.grpcUrl,
+        ...(peers.tenancyGrpcUrl ? { TELEMETRY_TENANCY_GRPC_URL: peers.tenancyGrpcUrl } : {}),
         TELEMETRY_POINTS_PARTITIONS: '4',
         TELEMETRY_RULES_TICK_MS: '250',
         DATABASE_POOL_SIZE: '6',

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -7,6 +7,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -20,6 +21,7 @@ import { CurrentPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { RequestValidationError } from '@iip/platform-errors';
 import { TelemetryScopes } from '../scopes';
 import { BUCKET_NAMES } from './buckets';
+import { MAX_SELECTED_DEVICES, MAX_SELECTOR_TAGS } from './device-selector';
 import { QueryService } from './query.service';
 
 const uuid = new ParseUUIDPipe({ version: undefined });
@@ -70,14 +72,52 @@ export class AggregateQueryDto extends RangeQueryDto {
   tz?: string;
 }
 
-export class ManyAggregateDto extends AggregateQueryDto {
-  @ApiProperty({ type: [String], maxItems: 500 })
+const SELECTED =
+  'Instead of deviceIds: the devices matching every one of site, line, tags and query, as the device registry answers your token (needs devices:read)';
+
+/** Devices named by id, or selected by site, line, tags or a fleet query (at most 500 either way). */
+export class SelectionDto {
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_SELECTED_DEVICES, description: 'The devices, by id' })
+  @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(500)
+  @ArrayMaxSize(MAX_SELECTED_DEVICES)
   @IsUUID('all', { each: true })
-  deviceIds!: string[];
+  deviceIds?: string[];
+
+  @ApiPropertyOptional({ maxLength: 200, description: `The tag site. ${SELECTED}` })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  site?: string;
+
+  @ApiPropertyOptional({ maxLength: 200, description: `The tag line. ${SELECTED}` })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  line?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: 200 },
+    maxProperties: MAX_SELECTOR_TAGS,
+    description: `Tags the devices carry (names of letters, digits and _). ${SELECTED}`,
+  })
+  @IsOptional()
+  @IsObject()
+  tags?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    maxLength: 2000,
+    description: `A fleet query, e.g. tags.line = 'L1' AND profile.category = 'pump' (device registry README, "Fleet query"). ${SELECTED}`,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  query?: string;
 }
+
+export class ManyAggregateDto extends IntersectionType(AggregateQueryDto, SelectionDto) {}
 
 const CURSOR = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -89,10 +129,18 @@ export class QueryController {
 
   @Get('v1/devices/:deviceId/telemetry')
   @RequireScopes(TelemetryScopes.TelemetryRead)
-  @ApiOperation({ summary: 'Raw points of one property over [from, to), in time order, a page at a time' })
-  raw(@CurrentPrincipal() actor: Principal, @Param('deviceId', uuid) deviceId: string, @Query() q: RawQueryDto) {
+  @ApiOperation({
+    summary:
+      'Raw points of one property over [from, to), in time order, a page at a time (another tenant’s device: where it granted you telemetry:read)',
+  })
+  raw(
+    @CurrentPrincipal() actor: Principal,
+    @Param('deviceId', uuid) deviceId: string,
+    @Query() q: RawQueryDto,
+    @Headers('authorization') authorization?: string,
+  ) {
     const after = q.cursor !== undefined ? cursorOf(q.cursor) : undefined;
-    return this.query.raw(actor, deviceId.toLowerCase(), { ...q, limit: q.limit ?? 1000, after });
+    return this.query.raw(actor, deviceId.toLowerCase(), { ...q, limit: q.limit ?? 1000, after }, authorization);
   }
 
   @Get('v1/devices/:deviceId/telemetry/export')
@@ -104,10 +152,11 @@ export class QueryController {
     @Param('deviceId', uuid) deviceId: string,
     @Query() q: RangeQueryDto,
     @Res() res: Response,
+    @Headers('authorization') authorization?: string,
   ): Promise<void> {
     const id = deviceId.toLowerCase();
     // The first page is read before anything is sent: a refusal is still a problem+json answer.
-    let page = await this.query.raw(actor, id, { ...q, limit: 5000 });
+    let page = await this.query.raw(actor, id, { ...q, limit: 5000 }, authorization);
     res.setHeader('content-type', 'text/csv; charset=utf-8');
     res.setHeader('content-disposition', `attachment; filename="${id}-${q.property}.csv"`);
     res.write('ts,value\n');
@@ -115,7 +164,7 @@ export class QueryController {
       for (;;) {
         for (const p of page.items) res.write(`${p.ts},${csvField(p.value)}\n`);
         if (!page.nextCursor) break;
-        page = await this.query.raw(actor, id, { ...q, limit: 5000, after: new Date(page.nextCursor) });
+        page = await this.query.raw(actor, id, { ...q, limit: 5000, after: new Date(page.nextCursor) }, authorization);
       }
       res.end();
     } catch {
@@ -127,8 +176,20 @@ export class QueryController {
   @Get('v1/devices/:deviceId/telemetry/latest')
   @RequireScopes(TelemetryScopes.TelemetryRead)
   @ApiOperation({ summary: 'The newest value of each property' })
-  latest(@CurrentPrincipal() actor: Principal, @Param('deviceId', uuid) deviceId: string) {
-    return this.query.latest(actor, deviceId.toLowerCase());
+  latest(
+    @CurrentPrincipal() actor: Principal,
+    @Param('deviceId', uuid) deviceId: string,
+    @Headers('authorization') authorization?: string,
+  ) {
+    return this.query.latest(actor, deviceId.toLowerCase(), authorization);
+  }
+
+  @Post('v1/telemetry/latest')
+  @HttpCode(200)
+  @RequireScopes(TelemetryScopes.TelemetryRead)
+  @ApiOperation({ summary: 'The newest value of each property of several devices: by id, or by site, line, tags or fleet query' })
+  latestMany(@CurrentPrincipal() actor: Principal, @Body() body: SelectionDto, @Headers('authorization') authorization?: string) {
+    return this.query.latestMany(actor, body, authorization);
   }
 
   @Get('v1/devices/:deviceId/telemetry/aggregate')
@@ -138,18 +199,16 @@ export class QueryController {
       'count, min, max, sum, avg, first and last per time bucket (1m to 1d, in a time zone), from the rollup that answers fastest; from and to lie on bucket boundaries',
   })
   aggregate(@CurrentPrincipal() actor: Principal, @Param('deviceId', uuid) deviceId: string, @Query() q: AggregateQueryDto) {
-    return this.query.aggregate(actor, [deviceId.toLowerCase()], q);
+    return this.query.aggregate(actor, { deviceIds: [deviceId.toLowerCase()] }, q);
   }
 
   @Post('v1/telemetry/aggregate')
   @RequireScopes(TelemetryScopes.TelemetryRead)
-  @ApiOperation({ summary: 'The same aggregate over several devices at once (a park: its members’ devices)' })
-  many(@CurrentPrincipal() actor: Principal, @Body() body: ManyAggregateDto) {
-    return this.query.aggregate(
-      actor,
-      body.deviceIds.map((d) => d.toLowerCase()),
-      body,
-    );
+  @ApiOperation({
+    summary: 'The same aggregate over several devices at once: by id (a park: its members’ devices), or by site, line, tags or fleet query',
+  })
+  many(@CurrentPrincipal() actor: Principal, @Body() body: ManyAggregateDto, @Headers('authorization') authorization?: string) {
+    return this.query.aggregate(actor, body, body, authorization);
   }
 }
 

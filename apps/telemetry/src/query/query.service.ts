@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Principal, relationTo } from '@iip/platform-auth';
+import { DataGrantCheck, Principal, relationTo } from '@iip/platform-auth';
 import { RequestValidationError } from '@iip/platform-errors';
 import { DevicesRepository, KnownDevice } from '../devices/devices.repository';
 import { LatestValues } from '../storage/latest-values';
 import { AggregateRow, PointsReader, valueOfRow } from '../storage/points-store';
 import { TelemetryError } from '../telemetry.errors';
 import { isTimeZone, planBuckets } from './buckets';
+import { DeviceSelection, DeviceSelector, MAX_SELECTED_DEVICES, fleetQueryOf } from './device-selector';
 
 export const QUERY_SETTINGS = Symbol('QUERY_SETTINGS');
 
@@ -20,13 +21,17 @@ export interface RangeQuery {
   to: string;
 }
 
-const MAX_AGGREGATE_DEVICES = 500;
+/** The data scope a tenant grants (POST /v1/tenants/{id}/grants at tenancy) to let another read its devices' raw points. */
+export const TELEMETRY_READ_GRANT = 'telemetry:read';
 /** Buckets one aggregate may return per device. */
 const MAX_BUCKETS = 10_000;
 
 /**
  * Reads of telemetry, with device-registry's visibility: a tenant reads its own devices' and its
- * subtree's points; a park reads its members' aggregates, never their raw points.
+ * subtree's points; a park reads its members' aggregates, and their raw points only where the
+ * member granted it telemetry:read (as may any tenant a device's tenant granted it).
+ * `authorization` is the caller's bearer: tenancy is asked about grants, and the registry about
+ * selections, as the caller.
  */
 @Injectable()
 export class QueryService {
@@ -34,11 +39,13 @@ export class QueryService {
     private readonly devices: DevicesRepository,
     private readonly reader: PointsReader,
     private readonly latestValues: LatestValues,
+    private readonly grants: DataGrantCheck,
+    private readonly selector: DeviceSelector,
     @Inject(QUERY_SETTINGS) private readonly settings: QuerySettings,
   ) {}
 
-  async raw(actor: Principal, deviceId: string, q: RangeQuery & { limit: number; after?: Date }) {
-    const device = await this.readable(actor, deviceId, 'raw');
+  async raw(actor: Principal, deviceId: string, q: RangeQuery & { limit: number; after?: Date }, authorization?: string) {
+    const device = await this.readable(actor, deviceId, 'raw', authorization);
     const { from, to } = range(q);
     const rows = await this.reader.raw({
       tenantId: device.tenantId,
@@ -56,8 +63,18 @@ export class QueryService {
     };
   }
 
-  async latest(actor: Principal, deviceId: string) {
-    const device = await this.readable(actor, deviceId, 'raw');
+  async latest(actor: Principal, deviceId: string, authorization?: string) {
+    return this.latestOf(await this.readable(actor, deviceId, 'raw', authorization));
+  }
+
+  /** The newest values of several devices: named (each must be readable) or selected (those readable of the selection). */
+  async latestMany(actor: Principal, selection: DeviceSelection, authorization?: string) {
+    const devices = await this.selected(actor, selection, 'raw', authorization);
+    return { items: await Promise.all(devices.map((d) => this.latestOf(d))) };
+  }
+
+  private async latestOf(device: KnownDevice) {
+    const deviceId = device.id;
     const cached = await this.latestValues.of(deviceId).catch(() => ({}));
     if (Object.keys(cached).length > 0) return { deviceId, values: cached };
     // Redis lost it (a restart): the points have it.
@@ -68,18 +85,17 @@ export class QueryService {
 
   async aggregate(
     actor: Principal,
-    deviceIds: string[],
+    selection: DeviceSelection,
     q: RangeQuery & { bucket: string; tz?: string },
+    authorization?: string,
   ): Promise<{ buckets: AggregateRow[]; source: string }> {
-    if (deviceIds.length === 0 || deviceIds.length > MAX_AGGREGATE_DEVICES) {
-      throw new RequestValidationError([{ field: 'deviceIds', message: `name 1 to ${MAX_AGGREGATE_DEVICES} devices` }]);
-    }
-    const devices = await Promise.all([...new Set(deviceIds)].map((id) => this.readable(actor, id, 'aggregate')));
     const { from, to } = range(q);
+    const devices = await this.selected(actor, selection, 'aggregate', authorization);
     const zone = q.tz ?? this.settings.timeZone;
     if (!isTimeZone(zone)) throw new RequestValidationError([{ field: 'tz', message: `${zone} is not an IANA time zone` }]);
     const plan = planBuckets(q.bucket, zone, from, to, this.settings.timeZone);
     if ('error' in plan) throw new RequestValidationError([{ field: 'bucket', message: plan.error }]);
+    if (devices.length === 0) return { buckets: [], source: plan.source };
     const buckets = await this.reader.aggregate({
       devices: devices.map((d) => ({ tenantId: d.tenantId, deviceId: d.id })),
       property: q.property,
@@ -94,14 +110,36 @@ export class QueryService {
     return { buckets, source: plan.source };
   }
 
+  /**
+   * The devices of a selection the actor may read this way. Named devices must each be readable
+   * (any other is a 404); of selected ones, those telemetry does not know yet or the actor may
+   * not read this way are left out.
+   */
+  private async selected(actor: Principal, selection: DeviceSelection, how: 'raw' | 'aggregate', authorization?: string) {
+    const query = fleetQueryOf(selection);
+    if (query === undefined) {
+      const ids = [...new Set((selection.deviceIds ?? []).map((d) => d.toLowerCase()))];
+      if (ids.length === 0 || ids.length > MAX_SELECTED_DEVICES) {
+        throw new RequestValidationError([{ field: 'deviceIds', message: `name 1 to ${MAX_SELECTED_DEVICES} devices` }]);
+      }
+      return Promise.all(ids.map((id) => this.readable(actor, id, how, authorization)));
+    }
+    const ids = await this.selector.resolve(authorization, query);
+    const devices = await Promise.all(ids.map((id) => this.readable(actor, id, how, authorization).catch(() => undefined)));
+    return devices.filter((d): d is KnownDevice => d !== undefined);
+  }
+
   /** The device, if the actor may read it this way; any other reads as missing. */
-  async readable(actor: Principal, deviceId: string, how: 'raw' | 'aggregate'): Promise<KnownDevice> {
+  async readable(actor: Principal, deviceId: string, how: 'raw' | 'aggregate', authorization?: string): Promise<KnownDevice> {
     const device = await this.devices.find(deviceId);
     const relation = device ? relationTo(actor.tenant, { id: device.tenantId, kind: device.tenantKind, path: device.tenantPath }) : 'none';
     const allowed =
       relation === 'self' || relation === 'ancestor' || relation === 'operator' || (relation === 'park' && how === 'aggregate');
-    if (!device || !allowed) throw TelemetryError.deviceNotFound(deviceId);
-    return device;
+    if (device && allowed) return device;
+    // Raw points by explicit grant: tenancy's CheckAccess (a second's cache), with the caller's token.
+    if (device && how === 'raw' && (await this.grants.granted(authorization, actor.tenant.id, device.tenantId, TELEMETRY_READ_GRANT)))
+      return device;
+    throw TelemetryError.deviceNotFound(deviceId);
   }
 }
 

@@ -2,6 +2,7 @@ import { Metadata, ServiceError, credentials, makeGenericClientConstructor, stat
 import { LRUCache } from 'lru-cache';
 import { DeviceRegistryV1 } from '@iip/contracts';
 import { ClientCredentialsToken } from '@iip/platform-auth';
+import { RequestValidationError } from '@iip/platform-errors';
 import { CompiledModel, ThingModelDefinition, compileModel } from '@iip/thing-model';
 import { TelemetryError, TelemetryErrorCode } from '../telemetry.errors';
 
@@ -76,6 +77,39 @@ export class RegistryClient {
   /** Applies a device's reported twin document (a JSON Merge Patch), checked by the registry against its model. */
   async updateReported(deviceId: string, patch: Record<string, unknown>): Promise<void> {
     await this.call('updateReported', { deviceId, patchJson: JSON.stringify(patch), expectedVersion: 0 });
+  }
+
+  /**
+   * One page of the devices a fleet query matches, asked with the caller's own bearer token, so
+   * the registry answers with what the caller may see. A query that does not parse is the
+   * caller's 400 (naming `query`); a token without devices:read, SELECTION_NOT_PERMITTED.
+   */
+  async listDevices(
+    authorization: string,
+    query: string,
+    limit: number,
+    cursor: string,
+  ): Promise<{ devices: { id: string; tenantId: string }[]; nextCursor: string }> {
+    const md = new Metadata();
+    md.set('authorization', authorization);
+    try {
+      const res = (await new Promise<unknown>((resolve, reject) =>
+        this.client.listDevices({ limit, cursor, tenantId: '', query }, md, { deadline: Date.now() + 5_000 }, (err, r) =>
+          err ? reject(err) : resolve(r),
+        ),
+      )) as DeviceRegistryV1.ListDevicesResponse;
+      return { devices: res.devices.map((d) => ({ id: d.id, tenantId: d.tenantId })), nextCursor: res.nextCursor };
+    } catch (err) {
+      const e = err as ServiceError;
+      if (e.code === GrpcStatus.INVALID_ARGUMENT)
+        throw new RequestValidationError([{ field: 'query', message: (e.details || 'is not a fleet query').replace(/^q: /, '') }]);
+      if (e.code === GrpcStatus.PERMISSION_DENIED || e.code === GrpcStatus.UNAUTHENTICATED)
+        throw new TelemetryError(
+          TelemetryErrorCode.SELECTION_NOT_PERMITTED,
+          'Selecting devices by site, line, tag or query asks the device registry with your token, which needs devices:read',
+        );
+      return unavailable(`the device registry answered ${GrpcStatus[e.code] ?? e.code}: ${e.details ?? e.message}`);
+    }
   }
 
   close(): void {

@@ -19,6 +19,7 @@ export const Scopes = {
   // Defined by telemetry.
   TelemetryWrite: 'telemetry:write',
   TelemetryRead: 'telemetry:read',
+  TelemetryAdmin: 'telemetry:admin',
   AlarmsWrite: 'alarms:write',
 } as const;
 
