@@ -1,9 +1,8 @@
 import mqtt, { MqttClient } from 'mqtt';
-import type { IPubackPacket } from 'mqtt-packet';
 import { Client } from 'pg';
 import request from 'supertest';
 import { waitFor } from '@iip/platform-testing';
-import { TelemetryWorld, telemetryWorld } from './telemetry-world';
+import { TelemetryWorld, publishQos1, telemetryWorld } from './telemetry-world';
 
 /** MQTT 5 / 3.1.1 clients of the telemetry endpoint, the HTTP batch endpoint, and the queries over what they stored. */
 describe('telemetry: ingestion over MQTT and HTTP, stored once, queried back', () => {
@@ -25,23 +24,7 @@ describe('telemetry: ingestion over MQTT and HTTP, stored once, queried back', (
       c.once('connect', () => resolve(c));
       c.once('error', reject);
     });
-  /** Publishes QoS 1 and resolves with the PUBACK as received (reason code and string, MQTT 5). */
-  const publish = (c: MqttClient, topic: string, body: unknown) =>
-    new Promise<{ reasonCode: number; reasonString?: string }>((resolve, reject) => {
-      const acks = (c as unknown as { _acks?: Map<number, IPubackPacket> })._acks ?? new Map<number, IPubackPacket>();
-      if (!(c as unknown as { _acks?: unknown })._acks) {
-        (c as unknown as { _acks: unknown })._acks = acks;
-        c.on('packetreceive', (p) => p.cmd === 'puback' && acks.set(p.messageId as number, p));
-      }
-      c.publish(topic, JSON.stringify(body), { qos: 1 }, (err, packet) => {
-        if (err && (err as { code?: number }).code === undefined) return reject(err);
-        const ack = acks.get((packet as { messageId?: number } | undefined)?.messageId ?? -1);
-        resolve({
-          reasonCode: (err as { code?: number } | undefined)?.code ?? ack?.reasonCode ?? 0,
-          reasonString: ack?.properties?.reasonString,
-        });
-      });
-    });
+  const publish = publishQos1;
   const stored = async (deviceId: string, property?: string) =>
     (
       await pg.query<{ property: string; ts: Date; num: number | null; bool: boolean | null }>(

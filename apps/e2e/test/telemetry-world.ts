@@ -1,3 +1,5 @@
+import type { MqttClient } from 'mqtt';
+import type { IPubackPacket } from 'mqtt-packet';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { TestEnvironment, createTestEnvironment, waitFor } from '@iip/platform-testing';
@@ -12,16 +14,27 @@ export const TELEMETRY_SCOPES = [
   'telemetry:write',
   'telemetry:read',
   'alarms:write',
+  'commands:write',
   'clients:write',
 ];
 
-/** A pump: temperature in Cel (−40…200), speed in /min (0…3600), running, mode. */
+/** A pump: temperature in Cel (−40…200), speed in /min (0…3600), running, mode; an overheat event; a setSpeed command. */
 export const PUMP_MODEL = {
   properties: {
     temperature: { type: 'float', unit: 'Cel', min: -40, max: 200, access: 'read-only' },
     speed: { type: 'int', unit: '/min', min: 0, max: 3600, access: 'read-write' },
     running: { type: 'bool', access: 'read-only' },
     mode: { type: 'enum', values: ['auto', 'manual'], access: 'read-write' },
+  },
+  events: {
+    overheat: { level: 'fault', outputs: { temperature: { type: 'float', unit: 'Cel', min: -40, max: 200 } } },
+  },
+  commands: {
+    setSpeed: {
+      mode: 'sync',
+      inputs: { speed: { type: 'int', unit: '/min', min: 0, max: 3600 } },
+      outputs: { applied: { type: 'bool' } },
+    },
   },
 };
 
@@ -39,7 +52,9 @@ export interface TelemetryWorld {
     extra?: Record<string, unknown>,
     as?: { token: string; modelId: string },
   ): Promise<{ id: string; secret: string; credentialId: string }>;
+  /** Stops telemetry (if running) and starts it again with these settings. */
   restartTelemetry(overrides?: Record<string, string>): Promise<void>;
+  stopTelemetry(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +78,7 @@ export async function telemetryWorld(
       { ...options.telemetry, ...overrides },
     );
   let telemetry = await start();
+  let running = true;
   const op = await operatorToken(tenancy);
   const group = await createTenant(tenancy, op, {
     kind: 'group',
@@ -120,15 +136,42 @@ export async function telemetryWorld(
       return { id: d.body.id as string, secret: c.body.secret as string, credentialId: c.body.id as string };
     },
     async restartTelemetry(overrides = {}) {
-      await telemetry.close();
+      if (running) await telemetry.close();
       telemetry = await start(overrides);
+      running = true;
+    },
+    async stopTelemetry() {
+      if (running) await telemetry.close();
+      running = false;
     },
     async close() {
-      await telemetry?.close();
+      if (running) await telemetry?.close();
       await registry?.close();
       await tenancy?.close();
       await env?.cleanup();
     },
   };
   return world;
+}
+
+/** Publishes QoS 1 and resolves with the PUBACK as received (reason code and string, MQTT 5). */
+export function publishQos1(c: MqttClient, topic: string, body: unknown): Promise<{ reasonCode: number; reasonString?: string }> {
+  return new Promise((resolve, reject) => {
+    const holder = c as unknown as { _acks?: Map<number, IPubackPacket> };
+    let acks = holder._acks;
+    if (!acks) {
+      const seen = new Map<number, IPubackPacket>();
+      holder._acks = acks = seen;
+      c.on('packetreceive', (p) => p.cmd === 'puback' && seen.set(p.messageId as number, p));
+    }
+    const known = acks;
+    c.publish(topic, JSON.stringify(body), { qos: 1 }, (err, packet) => {
+      if (err && (err as { code?: number }).code === undefined) return reject(err);
+      const ack = known.get((packet as { messageId?: number } | undefined)?.messageId ?? -1);
+      resolve({
+        reasonCode: (err as { code?: number } | undefined)?.code ?? ack?.reasonCode ?? 0,
+        reasonString: ack?.properties?.reasonString,
+      });
+    });
+  });
 }

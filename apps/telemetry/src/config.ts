@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EnvSource, bool, loadConfig, platformEnvSchema, port, positiveInt, secret } from '@iip/platform-config';
+import { bridgesSchema } from './bridge/edge-bridge';
 
 export const telemetryEnvSchema = {
   ...platformEnvSchema,
@@ -41,6 +42,28 @@ export const telemetryEnvSchema = {
     .string()
     .regex(/^\d+(b|kb|mb)$/)
     .default('4mb'),
+  /**
+   * Site brokers the edge bridge takes telemetry from, as JSON (README, "Edge bridge"): a list of
+   * {name, url, username?, password?, tenantId, clientId?, mappings: [{topic, device, property?, kind?}]}.
+   * Secret: it may hold broker passwords.
+   */
+  TELEMETRY_BRIDGES: secret(
+    z
+      .string()
+      .default('[]')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(bridgesSchema),
+    'TELEMETRY_BRIDGES',
+  ),
+  /** Run the configured bridges in this instance (run them in one instance only: each holds one session per site broker). */
+  TELEMETRY_BRIDGE: bool(true),
   /** Rule evaluation interval for no-data rules, ms. */
   TELEMETRY_RULES_TICK_MS: positiveInt(1000),
 };

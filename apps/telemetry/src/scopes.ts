@@ -7,4 +7,6 @@ export const TelemetryScopes = {
   TelemetryAdmin: 'telemetry:admin',
   /** Rules, and acknowledging and shelving alarms. */
   AlarmsWrite: 'alarms:write',
+  /** Invoke commands of devices the caller manages. */
+  CommandsWrite: 'commands:write',
 } as const;

@@ -59,6 +59,7 @@ export async function startTelemetry(config: TelemetryConfig, options: { logger?
           maxPointsPerMessage: config.TELEMETRY_MAX_POINTS_PER_MESSAGE,
         },
         mqtt: { host: config.TELEMETRY_HOST, port: config.TELEMETRY_MQTT_PORT, tls, maxPacketBytes: 1024 * 1024 },
+        bridges: config.TELEMETRY_BRIDGE ? config.TELEMETRY_BRIDGES : [],
         lifecycle: {
           writer: config.TELEMETRY_WRITER,
           partitionsAheadDays: config.TELEMETRY_PARTITIONS_AHEAD_DAYS,

@@ -1,15 +1,20 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import {
+  CommandEventData,
   CredentialEventData,
   CredentialEventTypes,
   DeviceEventData,
   DeviceRegistryEventTypes,
+  TelemetryEventTypes,
   Topics,
   TwinEventData,
   TwinEventTypes,
 } from '@iip/contracts';
 import { BroadcastListener } from '@iip/platform-kafka';
 import { PollingWorker, ServiceRuntime } from '@iip/platform-runtime';
+import { EdgeBridges } from './bridge/edge-bridge';
+import { CommandsService } from './commands/commands.service';
+import { DeviceMessagingService } from './mqtt/device-messaging';
 import { MqttEndpoint } from './mqtt/mqtt-endpoint';
 import { PointsStore } from './storage/points-store';
 import { RetentionStore } from './storage/retention';
@@ -44,6 +49,9 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
     private readonly store: PointsStore,
     private readonly retention: RetentionStore,
     private readonly rules: RuleEngine,
+    private readonly commands: CommandsService,
+    private readonly messaging: DeviceMessagingService,
+    private readonly bridges: EdgeBridges,
     @Inject(LIFECYCLE_SETTINGS) private readonly settings: LifecycleSettings,
   ) {}
 
@@ -52,7 +60,7 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
     await this.store.ensurePartitions([], this.settings.partitionsAheadDays);
     this.listener = new BroadcastListener(kafka, topics, logger, {
       name: `${config.KAFKA_TOPIC_PREFIX}iip.telemetry.sessions`,
-      topics: [Topics.deviceRegistryCredential, Topics.deviceRegistryDevice, Topics.deviceRegistryTwin].map(
+      topics: [Topics.deviceRegistryCredential, Topics.deviceRegistryDevice, Topics.deviceRegistryTwin, Topics.telemetryCommand].map(
         (t) => config.KAFKA_TOPIC_PREFIX + t,
       ),
       handle: (event) => {
@@ -68,6 +76,9 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
             topic: `iip/v1/${t.deviceId}/twin/desired`,
             payload: JSON.stringify({ version: t.version, patch: t.patch, delta: t.delta }),
           });
+        } else if (event.type === TelemetryEventTypes.CommandRequested) {
+          // Whichever instance holds the device's connection delivers; an offline device gets it when it subscribes.
+          this.mqtt.deliver(this.messaging.commandDelivery(event.data as CommandEventData));
         }
       },
     });
@@ -77,10 +88,14 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
       new PollingWorker(logger, 'no-data rules', this.settings.rulesTickMs, async () => {
         await this.rules.checkSilence();
       }),
+      new PollingWorker(logger, 'command timeouts', this.settings.rulesTickMs, async () => {
+        await this.commands.expire();
+      }),
     );
     for (const w of this.workers) w.start();
     if (this.settings.writer) this.writer.start();
     await this.mqtt.start();
+    this.bridges.start(logger);
   }
 
   /** Partitions ahead, and retention per tenant (run hourly; tests run it once). */
@@ -92,6 +107,7 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.bridges.stop();
     await this.mqtt.stop();
     await this.writer.stop();
     await Promise.all(this.workers.map((w) => w.stop()));

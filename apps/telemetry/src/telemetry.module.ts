@@ -1,6 +1,12 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { BasicAuthenticator, ClientCredentialsToken, DataGrantCheck } from '@iip/platform-auth';
 import { ServiceRuntime } from '@iip/platform-runtime';
+import { BRIDGE_SETTINGS, BridgeSettings, EdgeBridges } from './bridge/edge-bridge';
+import { CommandsController } from './commands/commands.controller';
+import { CommandsService } from './commands/commands.service';
+import { ThingEventsController } from './events/thing-events.controller';
+import { ThingEventsService } from './events/thing-events.service';
+import { DeviceMessagingService } from './mqtt/device-messaging';
 import { DevicesConsumer } from './devices/devices.consumer';
 import { DevicesRepository } from './devices/devices.repository';
 import { DeviceAuthenticator } from './ingest/device-authenticator';
@@ -36,6 +42,7 @@ export interface TelemetrySettings {
   writerBatchPoints: number;
   ingest: IngestSettings;
   mqtt: MqttEndpointSettings;
+  bridges: BridgeSettings[];
   lifecycle: LifecycleSettings & { rawRetentionDays: number };
 }
 
@@ -70,6 +77,7 @@ export class TelemetryInfraModule {
         useValue: { rawDays: settings.lifecycle.rawRetentionDays, rollupDays: settings.lifecycle.rollupRetentionDays },
       },
       { provide: 'MQTT_SETTINGS', useValue: settings.mqtt },
+      { provide: BRIDGE_SETTINGS, useValue: settings.bridges },
       { provide: 'WRITER_SETTINGS', useValue: { batchPoints: settings.writerBatchPoints, partitions: settings.pointsPartitions } },
     ];
     return { module: TelemetryInfraModule, providers, exports: providers.map((p) => p.provide) };
@@ -77,7 +85,15 @@ export class TelemetryInfraModule {
 }
 
 @Module({
-  controllers: [IngestController, IngestGrpcController, QueryController, RetentionController, AlarmsController],
+  controllers: [
+    IngestController,
+    IngestGrpcController,
+    QueryController,
+    RetentionController,
+    AlarmsController,
+    CommandsController,
+    ThingEventsController,
+  ],
   providers: [
     TenantsRepository,
     TenantsConsumer,
@@ -93,11 +109,20 @@ export class TelemetryInfraModule {
     RetentionService,
     RuleEngine,
     AlarmsService,
+    CommandsService,
+    ThingEventsService,
+    DeviceMessagingService,
+    EdgeBridges,
     {
       provide: MqttEndpoint,
-      inject: ['MQTT_SETTINGS', REGISTRY_CLIENT, IngestService, ServiceRuntime],
-      useFactory: (settings: MqttEndpointSettings, registry: RegistryClient, ingest: IngestService, runtime: ServiceRuntime) =>
-        new MqttEndpoint(settings, registry, ingest, runtime.logger),
+      inject: ['MQTT_SETTINGS', REGISTRY_CLIENT, IngestService, DeviceMessagingService, ServiceRuntime],
+      useFactory: (
+        settings: MqttEndpointSettings,
+        registry: RegistryClient,
+        ingest: IngestService,
+        messaging: DeviceMessagingService,
+        runtime: ServiceRuntime,
+      ) => new MqttEndpoint(settings, registry, ingest, messaging, runtime.logger),
     },
     {
       provide: PointsWriter,

@@ -14,6 +14,10 @@ export const Topics = {
   telemetryPoints: 'iip.telemetry.points.v1',
   /** Alarms raised, acknowledged, cleared and shelved (keyed by alarm id). */
   telemetryAlarm: 'iip.telemetry.alarm.v1',
+  /** Commands to devices requested, delivered, answered and timed out (keyed by device id): every endpoint instance delivers to the devices it holds. */
+  telemetryCommand: 'iip.telemetry.command.v1',
+  /** Events devices sent (a thing model's events: a fault, a door opened), keyed by device id. */
+  telemetryThingEvent: 'iip.telemetry.thing-event.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

@@ -234,6 +234,7 @@ export interface CompiledModel {
   desired: DocumentValidator;
   event(name: string): DocumentValidator | undefined;
   commandInput(name: string): DocumentValidator | undefined;
+  commandOutput(name: string): DocumentValidator | undefined;
 }
 
 /** Checks a document, naming each bad path (`reported.temperature`). */
@@ -267,10 +268,12 @@ export function compileModel(definition: ThingModelDefinition): CompiledModel {
   const readWrite = Object.fromEntries(Object.entries(definition.properties).filter(([, p]) => p.access === 'read-write'));
   const events = new Map(Object.entries(definition.events).map(([name, e]) => [name, validator(membersSchema(e.outputs ?? {}))]));
   const commands = new Map(Object.entries(definition.commands).map(([name, c]) => [name, validator(membersSchema(c.inputs ?? {}))]));
+  const outputs = new Map(Object.entries(definition.commands).map(([name, c]) => [name, validator(membersSchema(c.outputs ?? {}))]));
   return {
     reported: validator(membersSchema(definition.properties)),
     desired: validator(membersSchema(readWrite)),
     event: (name) => events.get(name),
     commandInput: (name) => commands.get(name),
+    commandOutput: (name) => outputs.get(name),
   };
 }

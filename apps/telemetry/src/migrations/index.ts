@@ -1,4 +1,5 @@
 import { InitialTelemetry1765612800000 } from './1765612800000-initial-telemetry';
 import { TenantRetention1766000000000 } from './1766000000000-tenant-retention';
+import { CommandsAndThingEvents1765900000000 } from './1765900000000-commands-and-thing-events';
 
-export const telemetryMigrations = [InitialTelemetry1765612800000, TenantRetention1766000000000];
+export const telemetryMigrations = [InitialTelemetry1765612800000, CommandsAndThingEvents1765900000000, TenantRetention1766000000000];

@@ -5,7 +5,7 @@ import { AddressInfo } from 'node:net';
 import * as mqtt from 'mqtt-packet';
 import { AppLogger } from '@iip/platform-observability';
 import { AuthenticatedDevice, RegistryClient } from '../registry/registry-client';
-import { IngestService } from '../ingest/ingest.service';
+import { IngestService, Sender } from '../ingest/ingest.service';
 import { TelemetryError, TelemetryErrorCode } from '../telemetry.errors';
 
 /** MQTT 5 reason codes this endpoint sends (OASIS MQTT 5.0 §2.4). */
@@ -41,15 +41,24 @@ export interface MqttEndpointSettings {
   maxPacketBytes: number;
 }
 
-const TOPIC = /^iip\/v1\/([0-9a-fA-F-]{36})\/(telemetry|events|twin\/reported)$/;
+const TOPIC = /^iip\/v1\/([0-9a-fA-F-]{36})\/(telemetry|events|twin\/reported|commands\/([A-Za-z_][A-Za-z0-9_]{0,63})\/response)$/;
 const SUBSCRIBABLE = /^iip\/v1\/([0-9a-fA-F-]{36})\/(twin\/desired|commands\/(\+|[A-Za-z_][A-Za-z0-9_]{0,63}))$/;
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** A message for a connected device (desired twin changes, commands). */
+/** A message for a connected device (desired twin changes, commands); `onAck` runs when the device PUBACKs it. */
 export interface Delivery {
   deviceId: string;
   topic: string;
   payload: string;
+  onAck?: () => void;
+}
+
+/** What devices send besides points, and what they are owed when they subscribe (commands queued while offline, the desired twin). */
+export interface DeviceMessaging {
+  event(sender: Sender, deviceId: string, payload: unknown): Promise<unknown>;
+  commandAnswer(sender: Sender, deviceId: string, name: string, payload: unknown): Promise<void>;
+  /** Deliveries owed to a device that just subscribed to `filter` (iip/v1/{id}/twin/desired, …/commands/+ or …/commands/{name}). */
+  owed(deviceId: string, filter: string): Promise<Delivery[]>;
 }
 
 /**
@@ -70,12 +79,13 @@ export class MqttEndpoint {
     private readonly settings: MqttEndpointSettings,
     private readonly registry: RegistryClient,
     private readonly ingest: IngestService,
+    private readonly messaging: DeviceMessaging,
     private readonly logger: AppLogger,
   ) {}
 
   async start(): Promise<void> {
     const onSocket = (socket: Socket) => {
-      const session = new MqttSession(socket, this, this.registry, this.ingest, this.logger, this.settings.maxPacketBytes);
+      const session = new MqttSession(socket, this, this.registry, this.ingest, this.messaging, this.logger, this.settings.maxPacketBytes);
       this.sessions.add(session);
       socket.once('close', () => this.sessions.delete(session));
     };
@@ -119,7 +129,7 @@ export class MqttEndpoint {
   /** Publishes to every connected session subscribed to the topic (QoS 1). Returns how many sessions got it. */
   deliver(d: Delivery): number {
     let n = 0;
-    for (const s of this.sessions) if (s.subscribed(d.topic)) n += s.publish(d.topic, d.payload) ? 1 : 0;
+    for (const s of this.sessions) if (s.subscribed(d.topic)) n += s.publish(d.topic, d.payload, d.onAck) ? 1 : 0;
     return n;
   }
 
@@ -137,6 +147,8 @@ class MqttSession {
   /** PUBACKs go out in PUBLISH order: each waits for the one before. */
   private ackChain: Promise<void> = Promise.resolve();
   private nextMessageId = 1;
+  /** Our QoS 1 deliveries not PUBACKed yet: what to do when they are. */
+  private readonly unacked = new Map<number, () => void>();
   private keepAliveTimer?: NodeJS.Timeout;
   private keepAliveMs = 0;
   private closed = false;
@@ -147,6 +159,7 @@ class MqttSession {
     private readonly endpoint: MqttEndpoint,
     private readonly registry: RegistryClient,
     private readonly ingest: IngestService,
+    private readonly messaging: DeviceMessaging,
     private readonly logger: AppLogger,
     private readonly maxPacketBytes: number,
   ) {
@@ -179,10 +192,12 @@ class MqttSession {
     return this.subscriptions.has(`${topic.slice(0, slash)}/+`) && topic.slice(0, slash).endsWith('/commands');
   }
 
-  publish(topic: string, payload: string): boolean {
+  publish(topic: string, payload: string, onAck?: () => void): boolean {
     if (this.closed) return false;
     const messageId = this.nextMessageId;
     this.nextMessageId = (this.nextMessageId % 65535) + 1;
+    if (onAck) this.unacked.set(messageId, onAck);
+    else this.unacked.delete(messageId);
     this.send({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, messageId, retain: false, dup: false });
     return true;
   }
@@ -230,8 +245,13 @@ class MqttSession {
           ...(this.version === 5 ? { reasonCodes: packet.unsubscriptions.map(() => 0) } : {}),
         } as mqtt.Packet);
         return;
-      case 'puback':
-        return; // our QoS 1 deliveries: nothing is kept for redelivery beyond the connection
+      case 'puback': {
+        // Our QoS 1 deliveries: what is not PUBACKed is delivered again on the next subscription (commands stay open until answered).
+        const onAck = this.unacked.get(packet.messageId as number);
+        this.unacked.delete(packet.messageId as number);
+        onAck?.();
+        return;
+      }
       case 'pingreq':
         this.send({ cmd: 'pingresp' });
         return;
@@ -337,13 +357,7 @@ class MqttSession {
       );
       return;
     }
-    const [, target, kind] = match;
-    if (kind === 'events') {
-      settle(() =>
-        this.version === 5 ? ack(ReasonCode.ImplementationSpecificError, `${kind} is not taken on this endpoint yet`) : this.close(),
-      );
-      return;
-    }
+    const [, target, kind, commandName] = match;
     let payload: unknown;
     try {
       payload = JSON.parse(packet.payload.toString('utf8'));
@@ -352,6 +366,17 @@ class MqttSession {
       return;
     }
     const sender = { device: { deviceId: device.deviceId, tenantId: device.tenantId } };
+    if (kind === 'events' || commandName !== undefined) {
+      const done =
+        kind === 'events'
+          ? this.messaging.event(sender, target.toLowerCase(), payload)
+          : this.messaging.commandAnswer(sender, target.toLowerCase(), commandName, payload);
+      done.then(
+        () => settle(() => ack(ReasonCode.Success)),
+        (err: unknown) => settle(() => this.refusal(err, ack)),
+      );
+      return;
+    }
     if (kind === 'twin/reported') {
       // The registry checks the patch against the device's model and keeps the twin.
       const patch = payload;
@@ -396,6 +421,9 @@ class MqttSession {
       case TelemetryErrorCode.DEVICE_NOT_FOUND:
       case TelemetryErrorCode.NOT_YOUR_DEVICE:
         return this.version === 5 ? ack(ReasonCode.NotAuthorized, message) : this.close();
+      case TelemetryErrorCode.COMMAND_NOT_FOUND:
+        // An answer to a command that is not open: nothing to send again.
+        return this.version === 5 ? ack(ReasonCode.ImplementationSpecificError, message) : ack(ReasonCode.Success);
       case TelemetryErrorCode.DEVICE_NOT_ACTIVE:
         return this.close(ReasonCode.NotAuthorized);
       case TelemetryErrorCode.BACKBONE_UNAVAILABLE:
@@ -406,7 +434,8 @@ class MqttSession {
       case TelemetryErrorCode.RULE_NOT_FOUND:
       case TelemetryErrorCode.ALARM_NOT_FOUND:
       case TelemetryErrorCode.ALARM_TRANSITION_NOT_ALLOWED:
-      case TelemetryErrorCode.COMMAND_NOT_FOUND:
+      case TelemetryErrorCode.SELECTION_NOT_PERMITTED:
+      case TelemetryErrorCode.TENANT_NOT_FOUND:
       case undefined:
         // Nothing was accepted and the client must send it again: no PUBACK, the connection goes.
         this.logger.warn(
@@ -419,22 +448,34 @@ class MqttSession {
 
   private onSubscribe(packet: mqtt.ISubscribePacket): void {
     const device = this.device as AuthenticatedDevice;
+    const refused = this.version === 5 ? ReasonCode.NotAuthorized : 0x80;
     void Promise.all(
-      packet.subscriptions.map(async (s) => {
+      packet.subscriptions.map(async (s): Promise<{ granted: number; target?: string; filter?: string }> => {
         const m = SUBSCRIBABLE.exec(s.topic);
-        if (!m) return this.version === 5 ? ReasonCode.TopicFilterInvalid : 0x80;
+        if (!m) return { granted: this.version === 5 ? ReasonCode.TopicFilterInvalid : 0x80 };
         const target = m[1].toLowerCase();
         if (target !== device.deviceId) {
           try {
             await this.ingest.deviceFor({ device: { deviceId: device.deviceId, tenantId: device.tenantId } }, target);
           } catch {
-            return this.version === 5 ? ReasonCode.NotAuthorized : 0x80;
+            return { granted: refused };
           }
         }
-        this.subscriptions.add(`iip/v1/${target}/${m[2]}`);
-        return Math.min(s.qos, 1);
+        const filter = `iip/v1/${target}/${m[2]}`;
+        this.subscriptions.add(filter);
+        return { granted: Math.min(s.qos, 1), target, filter };
       }),
-    ).then((granted) => this.send({ cmd: 'suback', messageId: packet.messageId, granted }));
+    ).then((results) => {
+      this.send({ cmd: 'suback', messageId: packet.messageId, granted: results.map((r) => r.granted) });
+      // What the device is owed on what it now holds: commands queued while it was away, the desired twin.
+      for (const { target, filter } of results) {
+        if (!target || !filter) continue;
+        this.messaging.owed(target, filter).then(
+          (deliveries) => deliveries.forEach((d) => this.publish(d.topic, d.payload, d.onAck)),
+          (err: unknown) => this.logger.warn({ err: (err as Error).message, device: target, filter }, 'owed deliveries not sent'),
+        );
+      }
+    });
   }
 }
 

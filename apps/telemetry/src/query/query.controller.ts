@@ -212,7 +212,7 @@ export class QueryController {
   }
 }
 
-function cursorOf(cursor: string): Date {
+export function cursorOf(cursor: string): Date {
   if (!CURSOR.test(cursor)) throw new RequestValidationError([{ field: 'cursor', message: 'is not a cursor this API issued' }]);
   return new Date(cursor);
 }

@@ -79,6 +79,13 @@ export class RegistryClient {
     await this.call('updateReported', { deviceId, patchJson: JSON.stringify(patch), expectedVersion: 0 });
   }
 
+  /** The device's desired document, its version and what the device has not reported yet (the delta). */
+  async desired(deviceId: string): Promise<{ version: number; desired: Record<string, unknown>; delta: Record<string, unknown> }> {
+    const twin = (await this.call('getTwin', { deviceId })) as DeviceRegistryV1.Twin;
+    const parse = (json: string) => (json ? (JSON.parse(json) as Record<string, unknown>) : {});
+    return { version: twin.desiredVersion, desired: parse(twin.desiredJson), delta: parse(twin.deltaJson) };
+  }
+
   /**
    * One page of the devices a fleet query matches, asked with the caller's own bearer token, so
    * the registry answers with what the caller may see. A query that does not parse is the

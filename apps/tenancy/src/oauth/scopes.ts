@@ -21,6 +21,7 @@ export const Scopes = {
   TelemetryRead: 'telemetry:read',
   TelemetryAdmin: 'telemetry:admin',
   AlarmsWrite: 'alarms:write',
+  CommandsWrite: 'commands:write',
 } as const;
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scopes);
