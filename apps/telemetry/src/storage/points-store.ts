@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { TelemetryPoint } from '@iip/contracts';
-import { CopyValue, copyRows } from '@iip/platform-database';
+import { BinaryRowWriter, copyBinaryRows, isUniqueViolation } from '@iip/platform-database';
 import { TELEMETRY_DATA_SOURCE } from '../tenants/tenants.repository';
 
 /** A point as stored: one property's value at one instant of one device. */
@@ -64,7 +64,6 @@ interface MinuteRollup {
 }
 
 const MINUTE_MS = 60_000;
-const UNIQUE_VIOLATION = '23505';
 
 /**
  * The only place that reads and writes points and rollups (a column store could take it over).
@@ -93,9 +92,9 @@ export class PointsStore {
     // Duplicates are rare (only after a fault), so the batch is first tried as all new.
     await manager.query('SAVEPOINT points_copy');
     try {
-      await copyRows(manager, 'points', POINT_COLUMNS, points.map(pointRow));
+      await copyBinaryRows(manager, 'points', POINT_COLUMNS, points, encodePoint);
     } catch (err) {
-      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      if (!isUniqueViolation(err)) throw err;
       await manager.query('ROLLBACK TO SAVEPOINT points_copy');
       return this.insertSkippingStored(manager, points, watched);
     }
@@ -187,7 +186,7 @@ export class PointsStore {
          tenant_id uuid, device_id uuid, property text, ts timestamptz(3), num double precision, bool boolean, str text, json jsonb
        ) ON COMMIT DELETE ROWS`,
     );
-    await copyRows(manager, 'points_staging', POINT_COLUMNS, points.map(pointRow));
+    await copyBinaryRows(manager, 'points_staging', POINT_COLUMNS, points, encodePoint);
     const rows = await manager.query<{ k: string; device_id: string | null; property: string | null; ts: Date | null; num: number }[]>(
       `WITH inserted AS (
          INSERT INTO points (tenant_id, device_id, property, ts, num, bool, str, json)
@@ -278,18 +277,21 @@ function dayOfPartition(name: string): number | undefined {
 
 const POINT_COLUMNS = ['tenant_id', 'device_id', 'property', 'ts', 'num', 'bool', 'str', 'json'];
 
-function pointRow(p: StoredPoint): CopyValue[] {
+/** A point as a row of POINT_COLUMNS; its value goes in the column of its type. */
+function encodePoint(out: BinaryRowWriter, p: StoredPoint): void {
+  out.uuid(p.tenantId);
+  out.uuid(p.deviceId);
+  out.name(p.property);
+  out.timestamptz(p.ts);
   const v = p.value;
-  return [
-    p.tenantId,
-    p.deviceId,
-    p.property,
-    new Date(p.ts).toISOString(),
-    typeof v === 'number' ? v : null,
-    typeof v === 'boolean' ? v : null,
-    typeof v === 'string' ? v : null,
-    typeof v === 'object' && v !== null ? { json: v } : null,
-  ];
+  if (typeof v === 'number') out.float8(v);
+  else out.null();
+  if (typeof v === 'boolean') out.bool(v);
+  else out.null();
+  if (typeof v === 'string') out.text(v);
+  else out.null();
+  if (typeof v === 'object' && v !== null) out.jsonb(v);
+  else out.null();
 }
 
 /** One bucket of an aggregate over one device's property. */

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { createTestEnvironment, TestEnvironment } from '@iip/platform-testing';
-import { copyRows } from './copy';
+import { copyBinaryRows, copyRows } from './copy';
 import { createServiceDataSource, ensureDatabase, inTransaction, isUniqueViolation, migrate, preparedQuery } from './database';
 
 class CreateThings1700000000000 implements MigrationInterface {
@@ -110,6 +110,63 @@ describe('database helpers against real PostgreSQL', () => {
       );
       expect(String(refused)).toMatch(/invalid input syntax for type integer/);
       for (let i = 0; i < 4; i++) expect(await ds.query('SELECT count(*)::int AS n FROM copytest.rows')).toEqual([{ n: 1200 }]);
+    } finally {
+      await ds.destroy();
+    }
+  });
+
+  it('streams rows in COPY binary format: uuid, text, instants, numbers, booleans and JSON intact across chunks; a bad UUID fails the copy', async () => {
+    const ds = createServiceDataSource({ url: env.databaseUrl, schema: 'copybin', entities: [], migrations: [], poolSize: 2 });
+    await ds.initialize();
+    try {
+      await ds.query('CREATE SCHEMA IF NOT EXISTS copybin');
+      await ds.query('CREATE TABLE copybin.rows (id uuid, n int, name text, ts timestamptz(3), x float8, ok boolean, doc jsonb)');
+      const ids = ['0b5e5e8a-3c1f-4d1a-9a55-1f2e3d4c5b6a', 'FFFFFFFF-0000-4000-8000-000000000001'];
+      const long = 'ü'.repeat(70_000); // longer than a chunk
+      const rows = Array.from({ length: 5000 }, (_, i) => ({
+        id: ids[i % 2],
+        name: i === 7 ? 'tab\there, 汉字, "quoted"' : i === 8 ? long : `row ${i}`,
+        ts: i === 9 ? -86_400_000 : Date.UTC(2026, 11, 4, 8) + i,
+        x: i === 10 ? -1.5e300 : i / 3,
+        ok: i % 3 === 0 ? null : i % 3 === 1,
+        doc: i % 2 ? { i, nested: [1, null, { deep: 'line\nbreak' }] } : null,
+      }));
+      await inTransaction(ds, (m) =>
+        copyBinaryRows(m, 'copybin.rows', ['id', 'name', 'ts', 'x', 'ok', 'doc'], rows, (out, r) => {
+          out.uuid(r.id);
+          out.text(r.name);
+          out.timestamptz(r.ts);
+          out.float8(r.x);
+          if (r.ok === null) out.null();
+          else out.bool(r.ok);
+          if (r.doc === null) out.null();
+          else out.jsonb(r.doc);
+        }),
+      );
+      const back = await ds.query<{ id: string; name: string; ts: Date; x: number; ok: boolean | null; doc: unknown; n: number | null }[]>(
+        `SELECT id, name, ts, x, ok, doc, n FROM copybin.rows ORDER BY ts`,
+      );
+      expect(back).toHaveLength(5000);
+      const byName = new Map(back.map((r) => [r.name, r]));
+      expect(byName.get('tab\there, 汉字, "quoted"')).toEqual({
+        id: ids[1].toLowerCase(),
+        name: 'tab\there, 汉字, "quoted"',
+        ts: new Date(Date.UTC(2026, 11, 4, 8) + 7),
+        x: 7 / 3,
+        ok: true,
+        doc: { i: 7, nested: [1, null, { deep: 'line\nbreak' }] },
+        n: null,
+      });
+      expect(byName.get(long)).toMatchObject({ id: ids[0], ts: new Date(Date.UTC(2026, 11, 4, 8) + 8), ok: false, doc: null });
+      expect(back[0]).toMatchObject({ name: 'row 9', ts: new Date(-86_400_000), ok: null });
+      expect(byName.get('row 10')).toMatchObject({ x: -1.5e300, ok: true });
+      expect(byName.get('row 4999')).toMatchObject({ ts: new Date(Date.UTC(2026, 11, 4, 8) + 4999), x: 4999 / 3, ok: true });
+
+      const refused = await inTransaction(ds, (m) =>
+        copyBinaryRows(m, 'copybin.rows', ['id'], ['not-a-uuid'], (out, id) => out.uuid(id)),
+      ).catch((err: unknown) => err);
+      expect(String(refused)).toMatch(/not a UUID/);
+      expect(await ds.query('SELECT count(*)::int AS n FROM copybin.rows')).toEqual([{ n: 5000 }]);
     } finally {
       await ds.destroy();
     }
