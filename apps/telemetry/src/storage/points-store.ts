@@ -47,6 +47,13 @@ const rollupSql = (table: string, source: string, bucket: string) => `
     RETURNING 1
   )`;
 
+/** Points of one device, as one message carried them. */
+export interface DevicePoints {
+  tenantId: string;
+  deviceId: string;
+  points: readonly TelemetryPoint[];
+}
+
 /** Aggregates of one (device, property, minute) of numeric points, as the batch itself holds them. */
 interface MinuteRollup {
   tenantId: string;
@@ -84,58 +91,27 @@ export class PointsStore {
   /** Stores the points in the caller's transaction; returns how many were new and the new numeric ones of `watched` devices. */
   async insert(
     manager: EntityManager,
-    points: StoredPoint[],
-    watched: string[],
+    batches: readonly DevicePoints[],
+    watched: readonly string[],
   ): Promise<{ inserted: number; forRules: NewNumericPoint[] }> {
-    if (points.length === 0) return { inserted: 0, forRules: [] };
-    await this.ensurePartitions(points.map((p) => p.ts));
+    const instants: number[] = [];
+    for (const b of batches) for (const p of b.points) instants.push(p.ts);
+    if (instants.length === 0) return { inserted: 0, forRules: [] };
+    await this.ensurePartitions(instants);
     // Duplicates are rare (only after a fault), so the batch is first tried as all new.
     await manager.query('SAVEPOINT points_copy');
     try {
-      await copyBinaryRows(manager, 'points', POINT_COLUMNS, points, encodePoint);
+      await copyBinaryRows(manager, 'points', POINT_COLUMNS, batches, encodePoints);
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       await manager.query('ROLLBACK TO SAVEPOINT points_copy');
-      return this.insertSkippingStored(manager, points, watched);
+      return this.insertSkippingStored(manager, batches, watched);
     }
     await manager.query('RELEASE SAVEPOINT points_copy');
     // Every point went in: the batch itself is what the rollups and the rules count.
-    const minutes = new Map<string, MinuteRollup>();
-    const forRules: NewNumericPoint[] = [];
-    const watching = new Set(watched);
-    for (const p of points) {
-      const v = p.value;
-      if (typeof v !== 'number') continue;
-      if (watching.has(p.deviceId)) forRules.push({ deviceId: p.deviceId, property: p.property, ts: new Date(p.ts), num: v });
-      const bucket = p.ts - (p.ts % MINUTE_MS);
-      const key = `${p.deviceId}\t${p.property}\t${bucket}\t${p.tenantId}`;
-      const m = minutes.get(key);
-      if (!m) {
-        minutes.set(key, {
-          tenantId: p.tenantId,
-          deviceId: p.deviceId,
-          property: p.property,
-          bucket,
-          count: 1,
-          min: v,
-          max: v,
-          sum: v,
-          first: v,
-          firstTs: p.ts,
-          last: v,
-          lastTs: p.ts,
-        });
-        continue;
-      }
-      m.count++;
-      m.sum += v;
-      if (v < m.min) m.min = v;
-      if (v > m.max) m.max = v;
-      if (p.ts < m.firstTs) [m.first, m.firstTs] = [v, p.ts];
-      if (p.ts > m.lastTs) [m.last, m.lastTs] = [v, p.ts];
-    }
-    if (minutes.size > 0) await this.upsertRollups(manager, [...minutes.values()]);
-    return { inserted: points.length, forRules };
+    const minutes = minutesOf(batches);
+    if (minutes.length > 0) await this.upsertRollups(manager, minutes);
+    return { inserted: instants.length, forRules: numericPointsOf(batches, new Set(watched)) };
   }
 
   /**
@@ -178,15 +154,15 @@ export class PointsStore {
   /** The batch again, through a staging table: points already stored are skipped, the rollups count those that went in. */
   private async insertSkippingStored(
     manager: EntityManager,
-    points: StoredPoint[],
-    watched: string[],
+    batches: readonly DevicePoints[],
+    watched: readonly string[],
   ): Promise<{ inserted: number; forRules: NewNumericPoint[] }> {
     await manager.query(
       `CREATE TEMP TABLE IF NOT EXISTS points_staging (
          tenant_id uuid, device_id uuid, property text, ts timestamptz(3), num double precision, bool boolean, str text, json jsonb
        ) ON COMMIT DELETE ROWS`,
     );
-    await copyBinaryRows(manager, 'points_staging', POINT_COLUMNS, points, encodePoint);
+    await copyBinaryRows(manager, 'points_staging', POINT_COLUMNS, batches, encodePoints);
     const rows = await manager.query<{ k: string; device_id: string | null; property: string | null; ts: Date | null; num: number }[]>(
       `WITH inserted AS (
          INSERT INTO points (tenant_id, device_id, property, ts, num, bool, str, json)
@@ -277,21 +253,89 @@ function dayOfPartition(name: string): number | undefined {
 
 const POINT_COLUMNS = ['tenant_id', 'device_id', 'property', 'ts', 'num', 'bool', 'str', 'json'];
 
-/** A point as a row of POINT_COLUMNS; its value goes in the column of its type. */
-function encodePoint(out: BinaryRowWriter, p: StoredPoint): void {
-  out.uuid(p.tenantId);
-  out.uuid(p.deviceId);
-  out.name(p.property);
-  out.timestamptz(p.ts);
-  const v = p.value;
-  if (typeof v === 'number') out.float8(v);
-  else out.null();
-  if (typeof v === 'boolean') out.bool(v);
-  else out.null();
-  if (typeof v === 'string') out.text(v);
-  else out.null();
-  if (typeof v === 'object' && v !== null) out.jsonb(v);
-  else out.null();
+/** A message's points as rows of POINT_COLUMNS; a value goes in the column of its type. */
+function encodePoints(out: BinaryRowWriter, b: DevicePoints): void {
+  for (const p of b.points) {
+    out.row();
+    out.uuid(b.tenantId);
+    out.uuid(b.deviceId);
+    out.name(p.property);
+    out.timestamptz(p.ts);
+    const v = p.value;
+    if (typeof v === 'number') out.float8(v);
+    else out.null();
+    if (typeof v === 'boolean') out.bool(v);
+    else out.null();
+    if (typeof v === 'string') out.text(v);
+    else out.null();
+    if (typeof v === 'object' && v !== null) out.jsonb(v);
+    else out.null();
+  }
+}
+
+/**
+ * The numeric points by device, property and minute (UTC minutes: every zone in use today is
+ * offset by whole minutes, so they are the zone's minutes too).
+ */
+function minutesOf(batches: readonly DevicePoints[]): MinuteRollup[] {
+  const byDevice = new Map<string, Map<string, Map<number, MinuteRollup>>>();
+  const all: MinuteRollup[] = [];
+  for (const b of batches) {
+    const key = `${b.tenantId}/${b.deviceId}`;
+    let byProperty = byDevice.get(key);
+    if (!byProperty) byDevice.set(key, (byProperty = new Map<string, Map<number, MinuteRollup>>()));
+    for (const { ts, property, value: v } of b.points) {
+      if (typeof v !== 'number') continue;
+      const bucket = ts - (ts % MINUTE_MS);
+      let byMinute = byProperty.get(property);
+      if (!byMinute) byProperty.set(property, (byMinute = new Map<number, MinuteRollup>()));
+      const m = byMinute.get(bucket);
+      if (!m) {
+        const row = {
+          tenantId: b.tenantId,
+          deviceId: b.deviceId,
+          property,
+          bucket,
+          count: 1,
+          min: v,
+          max: v,
+          sum: v,
+          first: v,
+          firstTs: ts,
+          last: v,
+          lastTs: ts,
+        };
+        byMinute.set(bucket, row);
+        all.push(row);
+        continue;
+      }
+      m.count++;
+      m.sum += v;
+      if (v < m.min) m.min = v;
+      if (v > m.max) m.max = v;
+      if (ts < m.firstTs) {
+        m.first = v;
+        m.firstTs = ts;
+      }
+      if (ts > m.lastTs) {
+        m.last = v;
+        m.lastTs = ts;
+      }
+    }
+  }
+  return all;
+}
+
+/** The numeric points of the watched devices, for the rules. */
+function numericPointsOf(batches: readonly DevicePoints[], watched: ReadonlySet<string>): NewNumericPoint[] {
+  const out: NewNumericPoint[] = [];
+  if (watched.size === 0) return out;
+  for (const b of batches) {
+    if (!watched.has(b.deviceId)) continue;
+    for (const p of b.points)
+      if (typeof p.value === 'number') out.push({ deviceId: b.deviceId, property: p.property, ts: new Date(p.ts), num: p.value });
+  }
+  return out;
 }
 
 /** One bucket of an aggregate over one device's property. */

@@ -1,6 +1,6 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { TelemetryPointsData } from '@iip/contracts';
+import { TelemetryPoint, TelemetryPointsData } from '@iip/contracts';
 import {
   MalformedEnvelopeError,
   TopicProvisioner,
@@ -120,22 +120,34 @@ export class PointsWriter {
   }
 
   private async write(batches: TelemetryPointsData[]): Promise<void> {
-    const points: StoredPoint[] = [];
-    for (const b of batches)
-      for (const p of b.points) points.push({ tenantId: b.tenantId, deviceId: b.deviceId, property: p.property, ts: p.ts, value: p.value });
     const rules = await this.rules.watching(batches.map((b) => b.deviceId));
     const { inserted } = await this.dataSource.transaction(async (manager) => {
-      const result = await this.store.insert(manager, points, [...new Set(rules.map((r) => r.device))]);
+      const result = await this.store.insert(manager, batches, [...new Set(rules.map((r) => r.device))]);
       await this.rules.evaluate(manager, rules, result.forRules);
       return result;
     });
     this.metrics.kafkaMessages.inc({ topic: this.settings.topic, outcome: 'applied' }, batches.length);
-    if (inserted < points.length) this.logger.debug({ points: points.length, inserted }, 'some points were stored already (a redelivery)');
+    const points = batches.reduce((n, b) => n + b.points.length, 0);
+    if (inserted < points) this.logger.debug({ points, inserted }, 'some points were stored already (a redelivery)');
     // Redis holds the newest value per property; it can be rebuilt from the points.
     await this.latest
-      .update(points)
+      .update(newestOf(batches))
       .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'latest values not updated'));
   }
+}
+
+/** The newest point of each device's property: all the latest values need of a batch. */
+function newestOf(batches: TelemetryPointsData[]): StoredPoint[] {
+  const newest = new Map<string, { tenantId: string; byProperty: Map<string, TelemetryPoint> }>();
+  for (const b of batches) {
+    let device = newest.get(b.deviceId);
+    if (!device) newest.set(b.deviceId, (device = { tenantId: b.tenantId, byProperty: new Map<string, TelemetryPoint>() }));
+    for (const p of b.points) {
+      const seen = device.byProperty.get(p.property);
+      if (!seen || seen.ts < p.ts) device.byProperty.set(p.property, p);
+    }
+  }
+  return [...newest].flatMap(([deviceId, { tenantId, byProperty }]) => [...byProperty.values()].map((p) => ({ tenantId, deviceId, ...p })));
 }
 
 function pointsOf(message: KafkaMessage): TelemetryPointsData {

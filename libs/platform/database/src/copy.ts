@@ -24,18 +24,18 @@ export async function copyRows(
 }
 
 /**
- * The same in COPY's binary format, for the hottest bulk paths: `encode` writes each row's
- * fields, one call per column in order, with types matching the columns exactly (uuid,
- * timestamptz, float8 …). PostgreSQL parses nothing, and the rows cost less to build than text.
+ * The same in COPY's binary format, for the hottest bulk paths: `encode` writes the rows of one
+ * item (`out.row()`, then one call per column in order, with types matching the columns exactly:
+ * uuid, timestamptz, float8 …). PostgreSQL parses nothing, and the rows cost less to build than text.
  */
 export async function copyBinaryRows<T>(
   manager: EntityManager,
   table: string,
   columns: readonly string[],
-  rows: Iterable<T>,
-  encode: (out: BinaryRowWriter, row: T) => void,
+  items: Iterable<T>,
+  encode: (out: BinaryRowWriter, item: T) => void,
 ): Promise<void> {
-  await copyInto(manager, 'copyBinaryRows', table, columns, ' (FORMAT binary)', binaryChunks(columns.length, rows, encode));
+  await copyInto(manager, 'copyBinaryRows', table, columns, ' (FORMAT binary)', binaryChunks(columns.length, items, encode));
 }
 
 async function copyInto(
@@ -96,11 +96,10 @@ const BINARY_CHUNK_BYTES = 64 * 1024;
 const PG_EPOCH_MS = 946_684_800_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function* binaryChunks<T>(fields: number, rows: Iterable<T>, encode: (out: BinaryRowWriter, row: T) => void): Generator<Buffer> {
-  const out = new BinaryRowWriter();
-  for (const row of rows) {
-    out.row(fields);
-    encode(out, row);
+function* binaryChunks<T>(fields: number, items: Iterable<T>, encode: (out: BinaryRowWriter, item: T) => void): Generator<Buffer> {
+  const out = new BinaryRowWriter(fields);
+  for (const item of items) {
+    encode(out, item);
     if (out.filled) yield* out.take();
   }
   out.end();
@@ -115,7 +114,8 @@ export class BinaryRowWriter {
   /** A batch names the same few tenants, devices and properties many times: each is encoded once. */
   private readonly encoded = new Map<string, Buffer>();
 
-  constructor() {
+  /** `fields`: the columns copied, which every row has. */
+  constructor(private readonly fields: number) {
     // Signature, flags, header extension length.
     this.offset = this.chunk.write('PGCOPY\n\xff\r\n\0', 0, 'latin1');
     this.offset = this.chunk.writeInt32BE(0, this.offset);
@@ -127,9 +127,10 @@ export class BinaryRowWriter {
     return this.offset >= this.chunk.length - 1024;
   }
 
-  row(fields: number): void {
+  /** Starts a row: its fields follow. */
+  row(): void {
     this.reserve(2);
-    this.offset = this.chunk.writeInt16BE(fields, this.offset);
+    this.offset = this.chunk.writeInt16BE(this.fields, this.offset);
   }
 
   null(): void {

@@ -133,6 +133,7 @@ describe('database helpers against real PostgreSQL', () => {
       }));
       await inTransaction(ds, (m) =>
         copyBinaryRows(m, 'copybin.rows', ['id', 'name', 'ts', 'x', 'ok', 'doc'], rows, (out, r) => {
+          out.row();
           out.uuid(r.id);
           out.text(r.name);
           out.timestamptz(r.ts);
@@ -163,7 +164,10 @@ describe('database helpers against real PostgreSQL', () => {
       expect(byName.get('row 4999')).toMatchObject({ ts: new Date(Date.UTC(2026, 11, 4, 8) + 4999), x: 4999 / 3, ok: true });
 
       const refused = await inTransaction(ds, (m) =>
-        copyBinaryRows(m, 'copybin.rows', ['id'], ['not-a-uuid'], (out, id) => out.uuid(id)),
+        copyBinaryRows(m, 'copybin.rows', ['id'], ['not-a-uuid'], (out, id) => {
+          out.row();
+          out.uuid(id);
+        }),
       ).catch((err: unknown) => err);
       expect(String(refused)).toMatch(/not a UUID/);
       expect(await ds.query('SELECT count(*)::int AS n FROM copybin.rows')).toEqual([{ n: 5000 }]);
