@@ -27,6 +27,10 @@ export interface DeviceEventData {
   gatewayId?: string | null;
   /** Where a person reads the device in the registry (the identifier's URL value). */
   registryUrl: string;
+  /** The handle of the device this one replaced in a renewal project (the identifier's IIP_REPLACES value); absent before renewal existed. */
+  replacesHandle?: string | null;
+  /** The handle of the device that replaced this one (IIP_REPLACED_BY). */
+  replacedByHandle?: string | null;
   version: number;
 }
 

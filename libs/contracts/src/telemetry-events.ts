@@ -29,7 +29,62 @@ export const TelemetryEventTypes = {
   CommandFailed: 'CommandFailed',
   CommandTimedOut: 'CommandTimedOut',
   ThingEventReceived: 'ThingEventReceived',
+  DeviceSeen: 'DeviceSeen',
+  MaintenancePredicted: 'MaintenancePredicted',
+  WorkOrderOpened: 'WorkOrderOpened',
+  WorkOrderUpdated: 'WorkOrderUpdated',
+  WorkOrderClosed: 'WorkOrderClosed',
 } as const;
+
+/** A device sent data during `hour` (iip.telemetry.activity.v1, keyed by device id; at most one per device and hour; dataVersion 1). */
+export interface DeviceSeenData {
+  deviceId: string;
+  tenantId: string;
+  /** The start of the hour (UTC, ISO 8601). */
+  hour: string;
+  /** The newest point's instant the writer saw in that hour. */
+  lastSeenAt: string;
+}
+
+/** ISO 10816-3 evaluation zones: A new, B unrestricted long-term, C restricted, D damage. */
+export type VibrationZone = 'A' | 'B' | 'C' | 'D';
+
+/** A health prediction for rotating equipment (iip.telemetry.maintenance.v1, keyed by device id; dataVersion 1). */
+export interface MaintenancePredictedData {
+  deviceId: string;
+  tenantId: string;
+  workOrderId: string;
+  /** 0 (failed) … 100 (as new). */
+  healthScore: number;
+  zone: VibrationZone;
+  /** Vibration velocity RMS now (robust level), mm/s, and its trend, mm/s per day. */
+  vibrationRms: number;
+  trendPerDay: number;
+  /** Estimated time until the zone C/D boundary, days, with an interval. */
+  remainingDays: number;
+  remainingDaysLow: number;
+  remainingDaysHigh: number;
+  dueDate: string;
+  predictedAt: string;
+}
+
+export type WorkOrderStatus = 'open' | 'in-progress' | 'closed';
+/** What maintenance found: a failure counts toward the renewal rules' failure rate. */
+export type WorkOrderOutcome = 'failure' | 'wear-repaired' | 'no-fault';
+
+/** A maintenance work order after a change (iip.telemetry.maintenance.v1, keyed by device id; dataVersion 1). */
+export interface WorkOrderEventData {
+  id: string;
+  deviceId: string;
+  tenantId: string;
+  status: WorkOrderStatus;
+  reason: string;
+  dueDate: string;
+  outcome: WorkOrderOutcome | null;
+  openedAt: string;
+  closedAt: string | null;
+  version: number;
+}
 
 /**
  * A command's life: queued (the device is offline or has not taken it) → delivered (the device

@@ -18,6 +18,12 @@ export const Topics = {
   telemetryCommand: 'iip.telemetry.command.v1',
   /** Events devices sent (a thing model's events: a fault, a door opened), keyed by device id. */
   telemetryThingEvent: 'iip.telemetry.thing-event.v1',
+  /** A device sent data in an hour (at most one event per device and hour): the registry's networking rate. */
+  telemetryActivity: 'iip.telemetry.activity.v1',
+  /** Health predictions and maintenance work orders of rotating equipment (keyed by device id). */
+  telemetryMaintenance: 'iip.telemetry.maintenance.v1',
+  /** Renewal projects and their changes (keyed by project id). */
+  deviceRegistryRenewal: 'iip.device-registry.renewal.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
