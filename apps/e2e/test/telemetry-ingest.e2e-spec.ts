@@ -1,7 +1,7 @@
 import mqtt, { MqttClient } from 'mqtt';
 import { Client } from 'pg';
 import request from 'supertest';
-import { waitFor } from '@iip/platform-testing';
+import { TopicProbe, waitFor } from '@iip/platform-testing';
 import { TelemetryWorld, publishQos1, telemetryWorld } from './telemetry-world';
 
 /** MQTT 5 / 3.1.1 clients of the telemetry endpoint, the HTTP batch endpoint, and the queries over what they stored. */
@@ -138,6 +138,21 @@ describe('telemetry: ingestion over MQTT and HTTP, stored once, queried back', (
       .send({ values: { speed: 1 } });
     expect(wrong.status).toBe(404);
     await waitFor(async () => ((await stored(device.id)).length === 3 ? true : undefined), 15_000, 'three points stored');
+    // The device is announced as networked (once this hour, however often it sends), for the registry's networking rate.
+    const activity = new TopicProbe(w.env.kafkaBrokers, [`${w.env.topicPrefix}iip.telemetry.activity.v1`]);
+    await activity.start();
+    try {
+      const seen = await waitFor(
+        async () =>
+          activity.messages.find((m) => (JSON.parse(m.value ?? '{}') as { data?: { deviceId?: string } }).data?.deviceId === device.id),
+        15_000,
+        'DeviceSeen',
+      );
+      expect(JSON.parse(seen.value ?? '{}')).toMatchObject({ type: 'DeviceSeen', data: { deviceId: device.id, tenantId: w.tenantId } });
+      expect(activity.messages.filter((m) => m.key === device.id)).toHaveLength(1);
+    } finally {
+      await activity.stop();
+    }
   });
 
   it('answers 1-minute and 1-hour aggregates from the rollups exactly as computed over the raw rows, and pages raw points', async () => {

@@ -9,6 +9,7 @@ import { ThingEventsService } from './events/thing-events.service';
 import { DeviceMessagingService } from './mqtt/device-messaging';
 import { DevicesConsumer } from './devices/devices.consumer';
 import { DevicesRepository } from './devices/devices.repository';
+import { DeviceActivity } from './ingest/activity';
 import { DeviceAuthenticator } from './ingest/device-authenticator';
 import { IngestController } from './ingest/ingest.controller';
 import { IngestGrpcController } from './ingest/ingest.grpc-controller';
@@ -58,6 +59,8 @@ export class TelemetryInfraModule {
     runtime.onClose(() => grants.close());
     const producer = new PointsProducer(runtime.kafka, runtime.topics, config.KAFKA_TOPIC_PREFIX, settings.pointsPartitions);
     runtime.onClose(() => producer.stop());
+    const activity = new DeviceActivity(runtime.kafka, runtime.topics, config.KAFKA_TOPIC_PREFIX, runtime.logger);
+    runtime.onClose(() => activity.stop());
     const providers = [
       { provide: ServiceRuntime, useValue: runtime },
       { provide: TELEMETRY_DATA_SOURCE, useValue: runtime.dataSource },
@@ -66,6 +69,7 @@ export class TelemetryInfraModule {
       { provide: REGISTRY_CLIENT, useValue: registry },
       { provide: DataGrantCheck, useValue: grants },
       { provide: PointsProducer, useValue: producer },
+      { provide: DeviceActivity, useValue: activity },
       { provide: TelemetryQuota, useValue: new TelemetryQuota(runtime.redis) },
       { provide: LatestValues, useValue: new LatestValues(runtime.redis) },
       { provide: PointsReader, useValue: new PointsReader(runtime.dataSource) },

@@ -6,6 +6,7 @@ import { REGISTRY_CLIENT, RegistryClient } from '../registry/registry-client';
 import { TelemetryError, TelemetryErrorCode } from '../telemetry.errors';
 import { KnownTenant, TenantsRepository } from '../tenants/tenants.repository';
 import { CheckedPoints, NotPointsError, RefusedValue, TooManyPointsError, checkPoints } from './points';
+import { DeviceActivity } from './activity';
 import { PointsProducer } from './points-producer';
 import { TelemetryQuota } from './quota';
 
@@ -44,6 +45,7 @@ export class IngestService {
     @Inject(REGISTRY_CLIENT) private readonly registry: RegistryClient,
     private readonly quota: TelemetryQuota,
     private readonly producer: PointsProducer,
+    private readonly activity: DeviceActivity,
     @Inject(INGEST_SETTINGS) private readonly settings: IngestSettings,
   ) {}
 
@@ -73,6 +75,7 @@ export class IngestService {
     const answer = await this.quota.take(owners, checked.accepted.length);
     if (!answer.taken) throw TelemetryError.quotaExceeded(answer.retryAfterSeconds, device.tenantId);
     await this.producer.send(device.tenantId, device.id, checked.accepted);
+    this.activity.seen(device.tenantId, device.id);
     return { accepted: checked.accepted.length, refused: checked.refused };
   }
 
