@@ -143,6 +143,8 @@ function deviceMessage(d: DeviceView): DeviceRegistryV1.Device {
     ...d,
     handle: d.handle ?? '',
     gatewayId: d.gatewayId ?? '',
+    replaces: d.replaces ?? '',
+    replacedBy: d.replacedBy ?? '',
     profile: {
       category: p.category ?? '',
       commissionedOn: p.commissionedOn ?? '',

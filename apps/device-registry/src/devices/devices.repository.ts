@@ -24,10 +24,16 @@ export interface DeviceRow {
   tags: Record<string, string>;
   gatewayId: string | null;
   profile: EquipmentProfile;
+  /** The device this one replaced in a renewal project, and the one that replaced it. */
+  replaces: string | null;
+  replacedBy: string | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** A device as inserted: what the registry, not the database or identifier, decides. */
+export type NewDeviceRow = Omit<DeviceRow, 'modelName' | 'version' | 'createdAt' | 'updatedAt' | 'handle' | 'replaces' | 'replacedBy'>;
 
 /** A device row's columns; `modelName` is the model's name expression (NULL when it is read apart). */
 const columns = (
@@ -38,7 +44,7 @@ const columns = (
   jsonb_strip_nulls(jsonb_build_object('category', d.category, 'commissionedOn', to_char(d.commissioned_on, 'YYYY-MM-DD'),
     'ratedPowerKw', d.rated_power_kw::float8, 'efficiencyGrade', d.efficiency_grade, 'ncCapable', d.nc_capable,
     'keyProcess', d.key_process, 'criticality', d.criticality)) AS profile,
-  d.version, d.created_at AS "createdAt", d.updated_at AS "updatedAt"`;
+  d.replaces, d.replaced_by AS "replacedBy", d.version, d.created_at AS "createdAt", d.updated_at AS "updatedAt"`;
 const COLUMNS = columns('m.name');
 const FROM = `devices d JOIN thing_models m ON m.tenant_id = d.model_tenant_id AND m.id = d.model_id`;
 /**
@@ -68,10 +74,7 @@ export class DevicesRepository {
   constructor(@Inject(DEVICE_REGISTRY_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
   /** Many devices in one statement; rows whose (tenant, manufacturer, serial) exists already are skipped. Returns the ids inserted. */
-  async insertMany(
-    manager: EntityManager,
-    rows: Omit<DeviceRow, 'modelName' | 'version' | 'createdAt' | 'updatedAt' | 'handle'>[],
-  ): Promise<Set<string>> {
+  async insertMany(manager: EntityManager, rows: NewDeviceRow[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
     const profiles = rows.map((r) => profileParams(r.profile));
@@ -187,9 +190,40 @@ export class DevicesRepository {
     );
   }
 
-  /** Stores the identifier identifier announced for the device. */
-  async setHandle(manager: EntityManager, id: string, handle: string): Promise<void> {
-    await manager.query(`UPDATE devices SET handle = $2 WHERE id = $1 AND handle IS DISTINCT FROM $2`, [id, handle]);
+  /** Stores the identifier identifier announced for the device; true when it was not known yet (or was another). */
+  async setHandle(manager: EntityManager, id: string, handle: string): Promise<boolean> {
+    const [, changed] = await manager.query<[unknown, number]>(
+      `UPDATE devices SET handle = $2 WHERE id = $1 AND handle IS DISTINCT FROM $2`,
+      [id, handle],
+    );
+    return changed > 0;
+  }
+
+  /** Records a renewal replacement on both devices: `old` is replaced by `replacement`. */
+  async link(
+    manager: EntityManager,
+    old: Pick<DeviceRow, 'tenantId' | 'id'>,
+    replacement: Pick<DeviceRow, 'tenantId' | 'id'>,
+  ): Promise<void> {
+    await manager.query(`UPDATE devices SET replaced_by = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [
+      old.tenantId,
+      old.id,
+      replacement.id,
+    ]);
+    await manager.query(`UPDATE devices SET replaces = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [
+      replacement.tenantId,
+      replacement.id,
+      old.id,
+    ]);
+  }
+
+  /** The handles of these devices (null while identifier has not announced one). */
+  async handlesOf(manager: EntityManager, ids: string[]): Promise<Map<string, string | null>> {
+    if (ids.length === 0) return new Map();
+    const rows = await manager.query<{ id: string; handle: string | null }[]>(`SELECT id, handle FROM devices WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ]);
+    return new Map(rows.map((r) => [r.id, r.handle]));
   }
 }
 

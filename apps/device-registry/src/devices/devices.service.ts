@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { DeviceEventData, DeviceRegistryEventType, DeviceRegistryEventTypes, IdentifierChangedData, EventSources } from '@iip/contracts';
+import {
+  DeviceEventData,
+  DeviceLifecycleState,
+  DeviceRegistryEventType,
+  DeviceRegistryEventTypes,
+  IdentifierChangedData,
+  EventSources,
+} from '@iip/contracts';
 import { Principal, canManage } from '@iip/platform-auth';
 import { Page, encodeCursor, readCursor } from '@iip/platform-http';
 import { DeviceRegistryError, DeviceRegistryErrorCode } from '../device-registry.errors';
@@ -40,6 +47,9 @@ export interface DeviceView {
   tags: Record<string, string>;
   gatewayId: string | null;
   profile: DeviceRow['profile'];
+  /** The device this one replaced in a renewal project, and the one that replaced it (ids). */
+  replaces: string | null;
+  replacedBy: string | null;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -182,27 +192,59 @@ export class DevicesService {
       const device = await this.managedRow(actor, id, manager);
       this.checkVersion(device, expectedVersion);
       if (device.status === input.status) return;
-      if (!canMove(device.status, input.status)) throw transitionRefused(device, `moved to ${input.status}`);
-      await this.devices.update(manager, { ...device, status: input.status, version: device.version + 1 });
-      await this.announce(manager, DeviceRegistryEventTypes.DeviceStatusChanged, id);
+      await this.changeStatus(manager, device, input.status);
     });
     return this.get(actor, id);
   }
 
-  /** identifier announced a device's identifier: keep it on the device. */
+  /** The lifecycle step itself (a locked row, in the caller's transaction): the device moves and announces it. */
+  private async changeStatus(manager: EntityManager, device: DeviceRow, status: DeviceLifecycleState): Promise<void> {
+    if (!canMove(device.status, status)) throw transitionRefused(device, `moved to ${status}`);
+    await this.devices.update(manager, { ...device, status, version: device.version + 1 });
+    await this.announce(manager, DeviceRegistryEventTypes.DeviceStatusChanged, device.id);
+  }
+
+  /**
+   * A renewal project's replacement, in the caller's transaction, of rows it locked with
+   * managedRow: the old device is decommissioned by the lifecycle's own step, both devices record
+   * the link, and both announce it (their events carry each other's handle).
+   */
+  async recordReplacement(manager: EntityManager, old: DeviceRow, replacement: DeviceRow): Promise<void> {
+    await this.devices.link(manager, old, replacement);
+    await this.changeStatus(manager, old, 'decommissioned');
+    await this.devices.update(manager, { ...replacement, version: replacement.version + 1 });
+    await this.announce(manager, DeviceRegistryEventTypes.DeviceUpdated, replacement.id);
+  }
+
+  /**
+   * identifier announced a device's identifier: keep it on the device. A device linked to it by a
+   * replacement announces itself again once the handle is first known, so its identifier gets
+   * the IIP_REPLACES / IIP_REPLACED_BY value that had to wait for it.
+   */
   async identifierAnnounced(manager: EntityManager, change: IdentifierChangedData): Promise<void> {
     if (change.origin?.source !== EventSources.deviceRegistry || change.change === 'deleted') return;
-    await this.devices.setHandle(manager, change.origin.id, change.handle);
+    if (!(await this.devices.setHandle(manager, change.origin.id, change.handle))) return;
+    const device = await this.devices.find(change.origin.id, manager);
+    for (const partner of [device?.replaces, device?.replacedBy]) {
+      if (partner) await this.announce(manager, DeviceRegistryEventTypes.DeviceUpdated, partner);
+    }
   }
 
   private async announce(manager: EntityManager, type: DeviceRegistryEventType, id: string): Promise<void> {
     const d = await this.devices.find(id, manager);
     if (!d) throw DeviceRegistryError.deviceNotFound(id);
-    await this.outbox.deviceChanged(manager, type, this.eventData(d));
+    const linked = [d.replaces, d.replacedBy].filter((x): x is string => x !== null);
+    const handles = await this.devices.handlesOf(manager, linked);
+    await this.outbox.deviceChanged(manager, type, {
+      ...this.eventData(d),
+      // Only on linked devices, so every other device's events stay as they were.
+      ...(d.replaces ? { replacesHandle: handles.get(d.replaces) ?? null } : {}),
+      ...(d.replacedBy ? { replacedByHandle: handles.get(d.replacedBy) ?? null } : {}),
+    });
   }
 
-  /** A device as its events carry it. */
-  eventData(d: Omit<DeviceRow, 'createdAt' | 'updatedAt'>): DeviceEventData {
+  /** A device as its events carry it (the replacement links' handles are added by announce). */
+  eventData(d: Omit<DeviceRow, 'createdAt' | 'updatedAt' | 'replaces' | 'replacedBy'>): DeviceEventData {
     return {
       id: d.id,
       tenantId: d.tenantId,
@@ -287,6 +329,8 @@ function viewOf(d: DeviceRow): DeviceView {
     tags: d.tags,
     gatewayId: d.gatewayId,
     profile: d.profile,
+    replaces: d.replaces,
+    replacedBy: d.replacedBy,
     version: d.version,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),

@@ -7,7 +7,7 @@ import { RequestValidationError } from '@iip/platform-errors';
 import { Page, encodeCursor, readCursor } from '@iip/platform-http';
 import { DeviceRegistryError, DeviceRegistryErrorCode, isDeviceRegistryError } from '../device-registry.errors';
 import { CreateDeviceInput, createDeviceSchema } from '../devices/dto/device.dto';
-import { DeviceRow, DevicesRepository } from '../devices/devices.repository';
+import { DevicesRepository, NewDeviceRow } from '../devices/devices.repository';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceRegistryOutbox } from '../messaging/device-registry-outbox';
 import { ModelsService, UsableModel } from '../models/models.service';
@@ -211,7 +211,7 @@ export class ImportsService {
         failed(c.row, DeviceRegistryErrorCode.DEVICE_QUOTA_EXCEEDED, `The tenant's quota (maxDevices ${owner.maxDevices}) is reached`),
       );
     }
-    const devices: Omit<DeviceRow, 'modelName' | 'version' | 'createdAt' | 'updatedAt' | 'handle'>[] = fresh.slice(0, room).map((c) => {
+    const devices: NewDeviceRow[] = fresh.slice(0, room).map((c) => {
       const id = randomUUID();
       return {
         tenantId: owner.id,

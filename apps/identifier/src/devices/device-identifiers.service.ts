@@ -27,6 +27,8 @@ export const DEVICE_TEMPLATE_SCHEMA = {
     STATUS: { enum: ['provisioned', 'active', 'suspended', 'decommissioned'] },
     COMMISSIONED: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' },
     CATEGORY: { type: 'string' },
+    IIP_REPLACES: { type: 'string', minLength: 1 },
+    IIP_REPLACED_BY: { type: 'string', minLength: 1 },
   },
 };
 
@@ -170,5 +172,9 @@ function deviceValues(d: DeviceEventData): HandleValueInput[] {
   ];
   if (d.commissionedOn) values.push(text(6, 'COMMISSIONED', d.commissionedOn));
   if (d.category) values.push(text(7, 'CATEGORY', d.category));
+  // A renewal project's replacement links the two devices' handles; a partner whose handle is not
+  // registered yet comes without it, and the registry announces the device again once it is.
+  if (d.replacesHandle) values.push(text(8, 'IIP_REPLACES', d.replacesHandle));
+  if (d.replacedByHandle) values.push(text(9, 'IIP_REPLACED_BY', d.replacedByHandle));
   return values;
 }
