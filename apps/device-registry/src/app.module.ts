@@ -4,11 +4,12 @@ import { platformEnhancers } from '@iip/platform-grpc';
 import { ObservabilityModule } from '@iip/platform-observability';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { DeviceRegistryInfraModule, DevicesModule, ModelsModule, RegistryInfraSettings, TenantsModule } from './device-registry.module';
+import { RenewalModule, RenewalSettings } from './renewal/renewal.module';
 
 /** Wires the feature modules to the platform modules; holds no behaviour. */
 @Module({})
 export class AppModule {
-  static forRoot(runtime: ServiceRuntime, verifier: TokenVerifier, settings: RegistryInfraSettings): DynamicModule {
+  static forRoot(runtime: ServiceRuntime, verifier: TokenVerifier, settings: RegistryInfraSettings, renewal: RenewalSettings): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -18,6 +19,7 @@ export class AppModule {
         TenantsModule,
         ModelsModule,
         DevicesModule,
+        RenewalModule.forRoot(renewal),
       ],
       providers: platformEnhancers,
     };

@@ -35,6 +35,8 @@ export const deviceRegistryEnvSchema = {
   DEVICE_REGISTRY_IMPORT_MAX_MB: positiveInt(512),
   DEVICE_REGISTRY_IMPORT_CHUNK_ROWS: z.coerce.number().int().min(1).max(10_000).default(1000),
   DEVICE_REGISTRY_IMPORT_POLL_MS: positiveInt(1000),
+  /** How often the renewal worker looks for tenants still lacking this month's indicator snapshot, ms. */
+  DEVICE_REGISTRY_RENEWAL_SNAPSHOT_POLL_MS: positiveInt(300_000),
 };
 
 export type DeviceRegistryConfig = z.infer<z.ZodObject<typeof deviceRegistryEnvSchema>>;

@@ -33,14 +33,14 @@ export async function startDeviceRegistry(config: DeviceRegistryConfig, options:
           chunkRows: config.DEVICE_REGISTRY_IMPORT_CHUNK_ROWS,
           pollIntervalMs: config.DEVICE_REGISTRY_IMPORT_POLL_MS,
         },
-      }),
+      }, { snapshotPollMs: config.DEVICE_REGISTRY_RENEWAL_SNAPSHOT_POLL_MS }),
       runtime.nestOptions(),
     );
     await runtime.serve(app, {
       host: config.DEVICE_REGISTRY_HOST,
       httpPort: config.DEVICE_REGISTRY_HTTP_PORT,
       grpcPort: config.DEVICE_REGISTRY_GRPC_PORT,
-      grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.deviceRegistry], packages: [ProtoPackages.deviceRegistry] },
+      grpc: { protoRoot: protoRoot(), protoFiles: [ProtoFiles.deviceRegistry, ProtoFiles.deviceRegistryRenewalIndicators], packages: [ProtoPackages.deviceRegistry] },
       jsonLimit: config.DEVICE_REGISTRY_JSON_LIMIT,
       // Imports are read as streams by their route (up to a million rows), never buffered.
       streamTypes: IMPORT_MEDIA_TYPES,

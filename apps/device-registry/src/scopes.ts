@@ -6,3 +6,9 @@ export const DeviceScopes = {
   /** AuthenticateDevice: telemetry's service client checks devices' credentials. */
   DevicesAuthenticate: 'devices:authenticate',
 } as const;
+
+/** Renewal rules, candidates, indicators and investments (README, "Renewal"). */
+export const RenewalScopes = {
+  RenewalRead: 'renewal:read',
+  RenewalWrite: 'renewal:write',
+} as const;

@@ -9,5 +9,6 @@ export * from './topics';
 export * as TenancyV1 from './generated/iip/tenancy/v1/tenancy';
 export * as IdentifierV1 from './generated/iip/identifier/v1/identifier';
 export * as DeviceRegistryV1 from './generated/iip/device_registry/v1/device_registry';
+export * as RenewalV1 from './generated/iip/device_registry/v1/renewal';
 export * as RenewalProjectsV1 from './generated/iip/device_registry/v1/renewal_projects';
 export * as TelemetryV1 from './generated/iip/telemetry/v1/telemetry';

@@ -16,6 +16,8 @@ export const ProtoFiles = {
   tenancy: 'iip/tenancy/v1/tenancy.proto',
   identifier: 'iip/identifier/v1/identifier.proto',
   deviceRegistry: 'iip/device_registry/v1/device_registry.proto',
+  /** Renewal candidates and indicators: same package as deviceRegistry, served by the same server. */
+  deviceRegistryRenewalIndicators: 'iip/device_registry/v1/renewal.proto',
   /** Renewal projects: same package as deviceRegistry, served by the same server. */
   deviceRegistryRenewal: 'iip/device_registry/v1/renewal_projects.proto',
   telemetry: 'iip/telemetry/v1/telemetry.proto',

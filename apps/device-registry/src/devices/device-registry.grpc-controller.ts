@@ -153,6 +153,7 @@ function deviceMessage(d: DeviceView): DeviceRegistryV1.Device {
       ncCapable: p.ncCapable ?? false,
       keyProcess: p.keyProcess ?? false,
       criticality: p.criticality ?? '',
+      belowAccessLevel: p.belowAccessLevel ?? false,
     },
   };
 }

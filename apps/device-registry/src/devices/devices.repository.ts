@@ -43,7 +43,8 @@ const columns = (
   d.status, d.handle_suffix AS "handleSuffix", d.handle, d.tags, d.gateway_id AS "gatewayId",
   jsonb_strip_nulls(jsonb_build_object('category', d.category, 'commissionedOn', to_char(d.commissioned_on, 'YYYY-MM-DD'),
     'ratedPowerKw', d.rated_power_kw::float8, 'efficiencyGrade', d.efficiency_grade, 'ncCapable', d.nc_capable,
-    'keyProcess', d.key_process, 'criticality', d.criticality)) AS profile,
+    'keyProcess', d.key_process, 'criticality', d.criticality,
+    'belowAccessLevel', CASE WHEN d.below_access_level THEN true END)) AS profile,
   d.replaces, d.replaced_by AS "replacedBy", d.version, d.created_at AS "createdAt", d.updated_at AS "updatedAt"`;
 const COLUMNS = columns('m.name');
 const FROM = `devices d JOIN thing_models m ON m.tenant_id = d.model_tenant_id AND m.id = d.model_id`;
@@ -80,13 +81,15 @@ export class DevicesRepository {
     const profiles = rows.map((r) => profileParams(r.profile));
     const inserted = await manager.query<{ id: string }[]>(
       `INSERT INTO devices (tenant_id, id, tenant_path, tenant_kind, name, manufacturer, serial, model_tenant_id, model_id, model_version,
-         status, handle_suffix, tags, gateway_id, category, commissioned_on, rated_power_kw, efficiency_grade, nc_capable, key_process, criticality)
+         status, handle_suffix, tags, gateway_id, category, commissioned_on, rated_power_kw, efficiency_grade, nc_capable, key_process, criticality,
+         below_access_level)
        SELECT x.tenant_id, x.id, $3::uuid[], $4, x.name, x.manufacturer, x.serial, x.model_tenant_id, x.model_id, x.model_version, x.status,
-              x.handle_suffix, x.tags, x.gateway_id, x.category, x.commissioned_on, x.rated_power_kw, x.efficiency_grade, x.nc_capable, x.key_process, x.criticality
+              x.handle_suffix, x.tags, x.gateway_id, x.category, x.commissioned_on, x.rated_power_kw, x.efficiency_grade, x.nc_capable, x.key_process, x.criticality,
+              x.below_access_level
          FROM unnest($1::uuid[], $2::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::uuid[], $10::int[], $11::text[], $12::text[], $13::jsonb[],
-                     $14::uuid[], $15::text[], $16::date[], $17::numeric[], $18::smallint[], $19::boolean[], $20::boolean[], $21::text[])
+                     $14::uuid[], $15::text[], $16::date[], $17::numeric[], $18::smallint[], $19::boolean[], $20::boolean[], $21::text[], $22::boolean[])
            AS x(tenant_id, id, name, manufacturer, serial, model_tenant_id, model_id, model_version, status, handle_suffix, tags, gateway_id,
-                category, commissioned_on, rated_power_kw, efficiency_grade, nc_capable, key_process, criticality)
+                category, commissioned_on, rated_power_kw, efficiency_grade, nc_capable, key_process, criticality, below_access_level)
        ON CONFLICT (tenant_id, manufacturer, serial) DO NOTHING RETURNING id`,
       [
         col((r) => r.tenantId),
@@ -103,7 +106,7 @@ export class DevicesRepository {
         col((r) => r.handleSuffix),
         col((r) => JSON.stringify(r.tags)),
         col((r) => r.gatewayId),
-        ...[0, 1, 2, 3, 4, 5, 6].map((i) => profiles.map((p) => p[i])),
+        ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => profiles.map((p) => p[i])),
       ],
     );
     return new Set(inserted.map((r) => r.id));
@@ -184,7 +187,8 @@ export class DevicesRepository {
   ): Promise<void> {
     await manager.query(
       `UPDATE devices SET name = $3, tags = $4::jsonb, gateway_id = $5, category = $6, commissioned_on = $7, rated_power_kw = $8,
-         efficiency_grade = $9, nc_capable = $10, key_process = $11, criticality = $12, status = $13, version = $14, updated_at = now()
+         efficiency_grade = $9, nc_capable = $10, key_process = $11, criticality = $12, below_access_level = $13, status = $14, version = $15,
+         updated_at = now()
        WHERE tenant_id = $1 AND id = $2`,
       [d.tenantId, d.id, d.name, JSON.stringify(d.tags), d.gatewayId, ...profileParams(d.profile), d.status, d.version],
     );
@@ -236,5 +240,6 @@ function profileParams(p: EquipmentProfile): unknown[] {
     p.ncCapable ?? false,
     p.keyProcess ?? false,
     p.criticality ?? null,
+    p.belowAccessLevel ?? false,
   ];
 }

@@ -13,19 +13,32 @@ export async function targetTenant(
   tenantId: string | undefined,
   manager?: EntityManager,
 ): Promise<KnownTenant> {
-  const id = tenantId ?? actor.tenant.id;
-  const known = await tenants.find(id, manager);
-  if (!known) {
-    if (id === actor.tenant.id) {
-      throw new DeviceRegistryError(
-        DeviceRegistryErrorCode.TENANT_NOT_KNOWN_YET,
-        `This service has not heard of tenant ${id} from tenancy yet; retry in a moment`,
-      );
-    }
-    throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);
-  }
+  const known = await knownTenant(tenants, actor, tenantId, manager);
+  const id = known.id;
   if (!canManage(actor.tenant, known))
     throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);
   if (known.status === 'suspended') throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_SUSPENDED, `Tenant ${id} is suspended`);
   return known;
+}
+
+/**
+ * The tenant `tenantId` (default: the caller's own) as this service knows it from tenancy's
+ * events: 503 TENANT_NOT_KNOWN_YET for the caller's own tenant not heard of yet, 404 for another.
+ */
+export async function knownTenant(
+  tenants: TenantsRepository,
+  actor: Principal,
+  tenantId: string | undefined,
+  manager?: EntityManager,
+): Promise<KnownTenant> {
+  const id = tenantId ?? actor.tenant.id;
+  const known = await tenants.find(id, manager);
+  if (known) return known;
+  if (id === actor.tenant.id) {
+    throw new DeviceRegistryError(
+      DeviceRegistryErrorCode.TENANT_NOT_KNOWN_YET,
+      `This service has not heard of tenant ${id} from tenancy yet; retry in a moment`,
+    );
+  }
+  throw new DeviceRegistryError(DeviceRegistryErrorCode.TENANT_NOT_FOUND, `Tenant ${id} was not found`);
 }

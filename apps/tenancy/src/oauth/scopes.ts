@@ -16,6 +16,8 @@ export const Scopes = {
   DevicesWrite: 'devices:write',
   ModelsWrite: 'models:write',
   DevicesAuthenticate: 'devices:authenticate',
+  RenewalRead: 'renewal:read',
+  RenewalWrite: 'renewal:write',
   // Defined by telemetry.
   TelemetryWrite: 'telemetry:write',
   TelemetryRead: 'telemetry:read',

@@ -11,6 +11,7 @@ export const EQUIPMENT_CATEGORIES = [
   'transformer',
   'compressor',
   'heat-exchanger',
+  'chiller',
   'cooling-tower',
   'fan',
   'furnace',
@@ -35,6 +36,8 @@ export interface EquipmentProfile {
   ncCapable?: boolean;
   keyProcess?: boolean;
   criticality?: (typeof CRITICALITIES)[number];
+  /** Worse than the access level (below grade 3, 低于能效准入水平): must be eliminated, whatever its age. */
+  belowAccessLevel?: boolean;
 }
 
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
@@ -56,6 +59,10 @@ const PROFILE: SchemaObject = {
     ncCapable: { type: 'boolean', description: 'numerically controlled (数控)' },
     keyProcess: { type: 'boolean', description: 'runs a key process (关键工序)' },
     criticality: { enum: [...CRITICALITIES] },
+    belowAccessLevel: {
+      type: 'boolean',
+      description: 'worse than the energy-efficiency access level (低于能效准入水平): must be eliminated (renewal reason BELOW_ACCESS_LEVEL)',
+    },
   },
 };
 
