@@ -4,12 +4,19 @@ import { platformEnhancers } from '@iip/platform-grpc';
 import { ObservabilityModule } from '@iip/platform-observability';
 import { ServiceRuntime } from '@iip/platform-runtime';
 import { DeviceRegistryInfraModule, DevicesModule, ModelsModule, RegistryInfraSettings, TenantsModule } from './device-registry.module';
+import { RenewalProjectsModule } from './renewal/projects.module';
 import { RenewalModule, RenewalSettings } from './renewal/renewal.module';
 
 /** Wires the feature modules to the platform modules; holds no behaviour. */
 @Module({})
 export class AppModule {
-  static forRoot(runtime: ServiceRuntime, verifier: TokenVerifier, settings: RegistryInfraSettings, renewal: RenewalSettings): DynamicModule {
+  static forRoot(
+    runtime: ServiceRuntime,
+    verifier: TokenVerifier,
+    settings: RegistryInfraSettings,
+    renewal: RenewalSettings,
+  ): DynamicModule {
+    const renewalModule = RenewalModule.forRoot(renewal);
     return {
       module: AppModule,
       imports: [
@@ -19,7 +26,8 @@ export class AppModule {
         TenantsModule,
         ModelsModule,
         DevicesModule,
-        RenewalModule.forRoot(renewal),
+        renewalModule,
+        RenewalProjectsModule.forRoot(renewalModule),
       ],
       providers: platformEnhancers,
     };

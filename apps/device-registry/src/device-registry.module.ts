@@ -98,5 +98,7 @@ export class ModelsModule {}
     ImportsService,
     ImportsWorker,
   ],
+  // Renewal projects decommission and link devices through the devices' own service.
+  exports: [DevicesService, DevicesRepository],
 })
 export class DevicesModule {}

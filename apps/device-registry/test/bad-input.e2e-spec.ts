@@ -29,6 +29,10 @@ describe('device registry refuses bad input on every route', () => {
     token,
     maxJsonBytes: 1024 * 1024,
     pathParams: { version: '1' },
-    grpc: { url: registry.grpcUrl, protoRoot: protoRoot(), protoFiles: [ProtoFiles.deviceRegistry] },
+    grpc: {
+      url: registry.grpcUrl,
+      protoRoot: protoRoot(),
+      protoFiles: [ProtoFiles.deviceRegistry, ProtoFiles.deviceRegistryRenewal, ProtoFiles.deviceRegistryRenewalIndicators],
+    },
   }));
 });

@@ -135,6 +135,14 @@ export class DevicesRepository {
     return rows[0];
   }
 
+  /** Several devices by id, in id order (locked, in a transaction, when `lock`: always in that order, so two callers cannot deadlock). */
+  async findMany(manager: EntityManager, ids: string[], lock = false): Promise<DeviceRow[]> {
+    return manager.query<DeviceRow[]>(
+      `SELECT ${COLUMNS} FROM ${FROM} WHERE d.id = ANY($1::uuid[]) ORDER BY d.id${lock ? ' FOR UPDATE OF d' : ''}`,
+      [ids],
+    );
+  }
+
   /**
    * Devices in `scope` matching a compiled fleet query, in id order (the query's parameters
    * follow $1–$3). Models' names are read for the page afterwards: joined in, they would lead

@@ -5,13 +5,16 @@ import {
   DeviceEventData,
   DeviceRegistryEventType,
   EventSources,
+  RenewalEventType,
+  RenewalProjectEventData,
+  RenewalReplacementEventData,
   Topics,
   TwinEventData,
   TwinEventTypes,
 } from '@iip/contracts';
 import { OutboxWriter, createEnvelope } from '@iip/platform-kafka';
 
-/** The registry's side of the outbox: device, credential and twin changes, each keyed by device id. */
+/** The registry's side of the outbox: device, credential and twin changes, each keyed by device id; renewal projects' by project id. */
 export class DeviceRegistryOutbox {
   constructor(private readonly writer: OutboxWriter) {}
 
@@ -35,6 +38,18 @@ export class DeviceRegistryOutbox {
   credentialChanged(manager: EntityManager, type: CredentialEventType, data: CredentialEventData): Promise<void> {
     return this.writer.append(manager, Topics.deviceRegistryCredential, [
       createEnvelope({ type, source: EventSources.deviceRegistry, tenantId: data.tenantId, subject: data.deviceId, data }),
+    ]);
+  }
+
+  /** A renewal project's change (keyed by project id, so one project's events stay in order). */
+  renewalChanged(
+    manager: EntityManager,
+    type: RenewalEventType,
+    data: RenewalProjectEventData | RenewalReplacementEventData,
+  ): Promise<void> {
+    const subject = 'projectId' in data ? data.projectId : data.id;
+    return this.writer.append(manager, Topics.deviceRegistryRenewal, [
+      createEnvelope({ type, source: EventSources.deviceRegistry, tenantId: data.tenantId, subject, data }),
     ]);
   }
 

@@ -3,7 +3,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Renewal projects (the plan's 重点项目库): the old devices they renew, the models replacing them,
  * funding, the steps reached, and the replacements made; each device records its link.
- * Every key starts with tenant_id (Citus).
+ * Every key starts with tenant_id (Citus). A project's place in the tree is its tenant's, read from
+ * `tenants` (so a tenant moved in the tree takes its projects along).
  */
 export class RenewalProjects1765540000000 implements MigrationInterface {
   name = 'RenewalProjects1765540000000';
@@ -13,8 +14,6 @@ export class RenewalProjects1765540000000 implements MigrationInterface {
       CREATE TABLE device_registry.renewal_projects (
         tenant_id uuid NOT NULL,
         id uuid NOT NULL,
-        tenant_path uuid[] NOT NULL,
-        tenant_kind text NOT NULL,
         name text NOT NULL,
         description text,
         status text NOT NULL CHECK (status IN ('planned', 'approved', 'procured', 'installed', 'verified')),
@@ -25,8 +24,6 @@ export class RenewalProjects1765540000000 implements MigrationInterface {
         PRIMARY KEY (tenant_id, id)
       )`);
     await q.query(`CREATE UNIQUE INDEX renewal_projects_id ON device_registry.renewal_projects (id)`);
-    // "Projects of my subtree" (a group's, a park's members').
-    await q.query(`CREATE INDEX renewal_projects_tenant_path ON device_registry.renewal_projects USING gin (tenant_path)`);
     // The old devices; a device is renewed by one project at most.
     await q.query(`
       CREATE TABLE device_registry.renewal_project_devices (
