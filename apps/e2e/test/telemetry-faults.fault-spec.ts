@@ -1,4 +1,5 @@
 import { ChildProcess, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { startTestDeviceRegistry } from '@iip/device-registry-testing';
 import { PUMP_MODEL, TELEMETRY_SCOPES } from './telemetry-world';
 
 const ROOT = join(__dirname, '../../..');
+/** The site broker the edge bridge takes a gateway's telemetry from. */
+const SITE_BROKER = process.env.IIP_SITE_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 
 /** Runs a command of the machine's, failing the test when it fails. */
 function sh(command: string, args: string[]): void {
@@ -33,8 +36,13 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
   let telemetry: { child: ChildProcess; url: string } | undefined;
   let mqttPort: number;
   let client: MqttClient | undefined;
+  let gateway: MqttClient | undefined;
   let pg: Client;
   let device: { id: string; secret: string };
+  /** A device behind a site gateway: its points come through the site broker and the edge bridge. */
+  let bridged: { id: string; serial: string };
+  let tenantId: string;
+  const site = `fsite-${randomBytes(4).toString('hex')}`;
 
   const startTelemetry = () =>
     startServiceProcess(
@@ -51,6 +59,15 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
         TELEMETRY_CLIENT_SECRET: OPERATOR.secret,
         TELEMETRY_DEVICE_REGISTRY_GRPC_URL: registry.grpcUrl,
         TELEMETRY_POINTS_PARTITIONS: '4',
+        TELEMETRY_BRIDGES: JSON.stringify([
+          {
+            name: 'faults',
+            url: SITE_BROKER,
+            clientId: `iip-bridge-${site}`,
+            tenantId,
+            mappings: [{ topic: `${site}/+/data`, device: 'serial:{1}' }],
+          },
+        ]),
         LOG_LEVEL: 'info',
       }),
     );
@@ -61,9 +78,9 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
     registry = await startTestDeviceRegistry(env, tenancy.httpUrl);
     mqttPort = await resolveGrpcPort('127.0.0.1', 0);
     sh(process.execPath, ['-e', "import('./scripts/build.mjs').then((m) => m.build())"]);
-    telemetry = await startTelemetry();
     const op = await operatorToken(tenancy);
     const group = await createTenant(tenancy, op, { kind: 'group', quotas: { maxDevices: 100, maxTelemetryPointsPerSecond: 100_000 } });
+    tenantId = group.id;
     const token = (await clientToken(tenancy, op, group.id, TELEMETRY_SCOPES)).token;
     const post = (path: string, body: object) => request(registry.httpUrl).post(path).auth(token, { type: 'bearer' }).send(body);
     const model = await waitFor(
@@ -78,6 +95,10 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
     const d = await post('/v1/devices', { name: 'P', manufacturer: 'KSB', serial: 'F-1', model: { id: model.body.id } });
     const c = await post(`/v1/devices/${d.body.id}/credentials`, { kind: 'secret', label: 'faults' });
     device = { id: d.body.id, secret: c.body.secret };
+    const serial = `${site}-2`;
+    const b = await post('/v1/devices', { name: 'P2', manufacturer: 'KSB', serial, model: { id: model.body.id } });
+    bridged = { id: b.body.id, serial };
+    telemetry = await startTelemetry();
     pg = new Client({ connectionString: env.databaseUrl });
     await pg.connect();
     pg.on('error', () => undefined); // the restart below ends this connection; it is reopened
@@ -85,6 +106,7 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
 
   afterAll(async () => {
     client?.end(true);
+    gateway?.end(true);
     if (telemetry && telemetry.child.exitCode === null) {
       telemetry.child.kill('SIGTERM');
       await once(telemetry.child, 'exit');
@@ -93,6 +115,12 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
     await registry?.close();
     await tenancy?.close();
     await env?.cleanup();
+    // The bridge's persistent session on the shared site broker goes with the test.
+    await new Promise<void>((resolve) => {
+      const c = mqtt.connect(SITE_BROKER, { clientId: `iip-bridge-${site}`, clean: true, protocolVersion: 5, reconnectPeriod: 0 });
+      c.once('connect', () => c.end(false, {}, () => resolve()));
+      c.once('error', () => resolve());
+    });
   });
 
   it('stores every point the device sent exactly once', async () => {
@@ -135,15 +163,35 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
+    // Beside it, a gateway that only knows its site broker: 50 points a second, each acknowledged by the site broker.
+    gateway = mqtt.connect(SITE_BROKER, { clientId: `gw-${site}`, reconnectPeriod: 250 });
+    gateway.on('error', () => undefined);
+    await waitFor(async () => (gateway?.connected ? true : undefined), 10_000, 'the gateway to connect to the site broker', 100);
+    let gatewaySent = 0;
+    const gatewayAcked = new Set<number>();
+    const gatewayPublisher = (async () => {
+      while (publishing) {
+        const i = gatewaySent++;
+        gateway?.publish(
+          `${site}/${bridged.serial}/data`,
+          JSON.stringify({ ts: t0 + i * 20, values: { temperature: i % 150 } }),
+          { qos: 1 },
+          (err) => {
+            if (!err) gatewayAcked.add(i);
+          },
+        );
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     const ackedBy = (n: number, what: string) => waitFor(async () => (acked.size >= n ? true : undefined), 60_000, what, 100);
 
     await ackedBy(200, 'points acknowledged before the first fault');
-    const storedRows = async () => {
+    const storedRows = async (deviceId = device.id) => {
       for (;;) {
         try {
           const { rows } = await pg.query<{ n: string; distinct_ts: string }>(
             `SELECT count(*) AS n, count(DISTINCT ts) AS distinct_ts FROM telemetry.points WHERE device_id = $1`,
-            [device.id],
+            [deviceId],
           );
           return { n: Number(rows[0].n), distinct: Number(rows[0].distinct_ts) };
         } catch {
@@ -179,6 +227,7 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
 
     publishing = false;
     await publisher;
+    await gatewayPublisher;
     await waitFor(async () => (acked.size + refused.length === sent ? true : undefined), 60_000, 'every point to be acknowledged', 200);
     expect(refused).toEqual([]);
     const final = await waitFor(
@@ -191,6 +240,18 @@ describe('telemetry: nothing acknowledged is lost, nothing is stored twice, thro
       250,
     );
     expect(final).toEqual({ n: sent, distinct: sent });
+    // Through the site broker and the edge bridge too: every point the gateway sent, once.
+    await waitFor(async () => (gatewayAcked.size === gatewaySent ? true : undefined), 30_000, 'the site broker to take every point', 200);
+    const bridgedRows = await waitFor(
+      async () => {
+        const r = await storedRows(bridged.id);
+        return r.n >= gatewaySent ? r : undefined;
+      },
+      60_000,
+      'every bridged point to be stored',
+      250,
+    );
+    expect(bridgedRows).toEqual({ n: gatewaySent, distinct: gatewaySent });
     // While the broker was down nothing was acknowledged that it did not hold (a few in flight may have landed just before).
     expect(whileKafkaDown - beforeKafka).toBeLessThan(150);
   }, 300_000);
