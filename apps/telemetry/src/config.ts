@@ -66,6 +66,20 @@ export const telemetryEnvSchema = {
   TELEMETRY_BRIDGE: bool(true),
   /** Rule evaluation interval for no-data rules, ms. */
   TELEMETRY_RULES_TICK_MS: positiveInt(1000),
+  /** Run the health evaluator (its own consumer group on iip.telemetry.points.v1) in this instance. */
+  TELEMETRY_MAINTENANCE: bool(true),
+  /** Hourly vibration levels the trend looks back over, days. */
+  TELEMETRY_MAINTENANCE_WINDOW_DAYS: positiveInt(10),
+  /** Hourly levels needed before a trend (and so a remaining life) is trusted. */
+  TELEMETRY_MAINTENANCE_MIN_HOURS: positiveInt(72),
+  /** A remaining life within this many days is a prediction and opens a work order. */
+  TELEMETRY_MAINTENANCE_HORIZON_DAYS: positiveInt(30),
+  /** A work order is due this long before the remaining life's lower bound, hours. */
+  TELEMETRY_MAINTENANCE_MARGIN_HOURS: positiveInt(24),
+  /** Consecutive hourly evaluations within the horizon before they are a prediction. */
+  TELEMETRY_MAINTENANCE_CONFIRM_HOURS: positiveInt(6),
+  /** How often an instance looks for profiles put on other instances, ms. */
+  TELEMETRY_MAINTENANCE_REFRESH_MS: positiveInt(5000),
 };
 
 export type TelemetryConfig = z.infer<z.ZodObject<typeof telemetryEnvSchema>>;

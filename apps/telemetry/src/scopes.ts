@@ -9,4 +9,6 @@ export const TelemetryScopes = {
   AlarmsWrite: 'alarms:write',
   /** Invoke commands of devices the caller manages. */
   CommandsWrite: 'commands:write',
+  /** Maintenance profiles of devices and models, and closing work orders. */
+  MaintenanceWrite: 'maintenance:write',
 } as const;

@@ -66,6 +66,15 @@ export async function startTelemetry(config: TelemetryConfig, options: { logger?
           rawRetentionDays: config.TELEMETRY_RAW_RETENTION_DAYS,
           rollupRetentionDays: config.TELEMETRY_ROLLUP_RETENTION_DAYS,
           rulesTickMs: config.TELEMETRY_RULES_TICK_MS,
+          maintenance: config.TELEMETRY_MAINTENANCE,
+        },
+        maintenance: {
+          windowDays: config.TELEMETRY_MAINTENANCE_WINDOW_DAYS,
+          minLevels: config.TELEMETRY_MAINTENANCE_MIN_HOURS,
+          horizonDays: config.TELEMETRY_MAINTENANCE_HORIZON_DAYS,
+          marginHours: config.TELEMETRY_MAINTENANCE_MARGIN_HOURS,
+          confirmHours: config.TELEMETRY_MAINTENANCE_CONFIRM_HOURS,
+          refreshMs: config.TELEMETRY_MAINTENANCE_REFRESH_MS,
         },
       }),
       runtime.nestOptions(),
@@ -79,7 +88,7 @@ export async function startTelemetry(config: TelemetryConfig, options: { logger?
       openApi: {
         title: 'IIP telemetry',
         description:
-          'Ingestion (MQTT, HTTP, gRPC) acknowledged once Kafka holds the points; time series, rollups, latest values, rules and alarms.',
+          'Ingestion (MQTT, HTTP, gRPC) acknowledged once Kafka holds the points; time series, rollups, latest values, rules and alarms; rotating-equipment health and maintenance work orders.',
         version: '1',
       },
     });

@@ -20,6 +20,7 @@ import { PointsStore } from './storage/points-store';
 import { RetentionStore } from './storage/retention';
 import { PointsWriter } from './storage/points-writer';
 import { RuleEngine } from './rules/rule-engine';
+import { HealthEvaluator } from './maintenance/health-evaluator';
 
 export const LIFECYCLE_SETTINGS = Symbol('LIFECYCLE_SETTINGS');
 
@@ -29,11 +30,13 @@ export interface LifecycleSettings {
   rawRetentionDays: number;
   rollupRetentionDays: number;
   rulesTickMs: number;
+  /** Run the health evaluator (TELEMETRY_MAINTENANCE). */
+  maintenance: boolean;
 }
 
 /**
- * What runs beside the request handlers: the MQTT endpoint, the batched writer, partition
- * upkeep and retention, the no-data check, and the registry's events that reach connected
+ * What runs beside the request handlers: the MQTT endpoint, the batched writer, the health
+ * evaluator, partition upkeep and retention, the no-data check, and the registry's events that reach connected
  * devices (a revoked credential or a suspended device is disconnected; desired twin changes
  * are delivered).
  */
@@ -52,6 +55,7 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
     private readonly commands: CommandsService,
     private readonly messaging: DeviceMessagingService,
     private readonly bridges: EdgeBridges,
+    private readonly health: HealthEvaluator,
     @Inject(LIFECYCLE_SETTINGS) private readonly settings: LifecycleSettings,
   ) {}
 
@@ -94,6 +98,7 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
     );
     for (const w of this.workers) w.start();
     if (this.settings.writer) this.writer.start();
+    if (this.settings.maintenance) this.health.start();
     await this.mqtt.start();
     this.bridges.start(logger);
   }
@@ -110,6 +115,7 @@ export class TelemetryLifecycle implements OnApplicationBootstrap, OnApplication
     await this.bridges.stop();
     await this.mqtt.stop();
     await this.writer.stop();
+    await this.health.stop();
     await Promise.all(this.workers.map((w) => w.stop()));
     await this.listener?.stop();
   }

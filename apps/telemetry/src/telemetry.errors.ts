@@ -20,6 +20,12 @@ export enum TelemetryErrorCode {
   TENANT_NOT_FOUND = 'TENANT_NOT_FOUND',
   /** Selecting devices by site, line, tag or query asks the registry with the caller's token, which needs devices:read. */
   SELECTION_NOT_PERMITTED = 'SELECTION_NOT_PERMITTED',
+  /** No maintenance profile on that device or model (or not one the caller may see). */
+  MAINTENANCE_PROFILE_NOT_FOUND = 'MAINTENANCE_PROFILE_NOT_FOUND',
+  /** The device has no health evaluation (no profile applies to it, or no hour of its data closed yet). */
+  HEALTH_NOT_FOUND = 'HEALTH_NOT_FOUND',
+  WORK_ORDER_NOT_FOUND = 'WORK_ORDER_NOT_FOUND',
+  WORK_ORDER_CLOSED = 'WORK_ORDER_CLOSED',
 }
 
 export function telemetryHttpStatus(code: TelemetryErrorCode): number {
@@ -30,6 +36,9 @@ export function telemetryHttpStatus(code: TelemetryErrorCode): number {
     case TelemetryErrorCode.COMMAND_NOT_FOUND:
     case TelemetryErrorCode.NOT_YOUR_DEVICE:
     case TelemetryErrorCode.TENANT_NOT_FOUND:
+    case TelemetryErrorCode.MAINTENANCE_PROFILE_NOT_FOUND:
+    case TelemetryErrorCode.HEALTH_NOT_FOUND:
+    case TelemetryErrorCode.WORK_ORDER_NOT_FOUND:
       return 404;
     case TelemetryErrorCode.SELECTION_NOT_PERMITTED:
       return 403;
@@ -37,6 +46,7 @@ export function telemetryHttpStatus(code: TelemetryErrorCode): number {
       return 401;
     case TelemetryErrorCode.DEVICE_NOT_ACTIVE:
     case TelemetryErrorCode.ALARM_TRANSITION_NOT_ALLOWED:
+    case TelemetryErrorCode.WORK_ORDER_CLOSED:
       return 409;
     case TelemetryErrorCode.QUOTA_EXCEEDED:
       return 429;
@@ -62,6 +72,9 @@ export function telemetryGrpcStatus(code: TelemetryErrorCode): GrpcStatus {
     case TelemetryErrorCode.COMMAND_NOT_FOUND:
     case TelemetryErrorCode.NOT_YOUR_DEVICE:
     case TelemetryErrorCode.TENANT_NOT_FOUND:
+    case TelemetryErrorCode.MAINTENANCE_PROFILE_NOT_FOUND:
+    case TelemetryErrorCode.HEALTH_NOT_FOUND:
+    case TelemetryErrorCode.WORK_ORDER_NOT_FOUND:
       return GrpcStatus.NOT_FOUND;
     case TelemetryErrorCode.SELECTION_NOT_PERMITTED:
       return GrpcStatus.PERMISSION_DENIED;
@@ -69,6 +82,7 @@ export function telemetryGrpcStatus(code: TelemetryErrorCode): GrpcStatus {
       return GrpcStatus.UNAUTHENTICATED;
     case TelemetryErrorCode.DEVICE_NOT_ACTIVE:
     case TelemetryErrorCode.ALARM_TRANSITION_NOT_ALLOWED:
+    case TelemetryErrorCode.WORK_ORDER_CLOSED:
       return GrpcStatus.FAILED_PRECONDITION;
     case TelemetryErrorCode.QUOTA_EXCEEDED:
       return GrpcStatus.RESOURCE_EXHAUSTED;
@@ -105,6 +119,10 @@ export function telemetryKafkaDisposition(code: TelemetryErrorCode): KafkaDispos
     case TelemetryErrorCode.COMMAND_NOT_FOUND:
     case TelemetryErrorCode.TENANT_NOT_FOUND:
     case TelemetryErrorCode.SELECTION_NOT_PERMITTED:
+    case TelemetryErrorCode.MAINTENANCE_PROFILE_NOT_FOUND:
+    case TelemetryErrorCode.HEALTH_NOT_FOUND:
+    case TelemetryErrorCode.WORK_ORDER_NOT_FOUND:
+    case TelemetryErrorCode.WORK_ORDER_CLOSED:
       return 'dead-letter';
     default:
       return assertNever(code);

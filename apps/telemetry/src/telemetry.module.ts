@@ -16,6 +16,13 @@ import { IngestGrpcController } from './ingest/ingest.grpc-controller';
 import { INGEST_SETTINGS, IngestService, IngestSettings } from './ingest/ingest.service';
 import { PointsProducer } from './ingest/points-producer';
 import { TelemetryQuota } from './ingest/quota';
+import { HealthEvaluator } from './maintenance/health-evaluator';
+import { EvaluationSettings } from './maintenance/evaluation';
+import { MaintenanceController } from './maintenance/maintenance.controller';
+import { MaintenanceGrpcController } from './maintenance/maintenance.grpc-controller';
+import { MaintenanceRepository } from './maintenance/maintenance.repository';
+import { MaintenanceService, PROFILED_DEVICES } from './maintenance/maintenance.service';
+import { ProfiledDevices } from './maintenance/profiled-devices';
 import { MqttEndpoint, MqttEndpointSettings } from './mqtt/mqtt-endpoint';
 import { QueryController } from './query/query.controller';
 import { DeviceSelector } from './query/device-selector';
@@ -45,6 +52,7 @@ export interface TelemetrySettings {
   mqtt: MqttEndpointSettings;
   bridges: BridgeSettings[];
   lifecycle: LifecycleSettings & { rawRetentionDays: number };
+  maintenance: EvaluationSettings & { refreshMs: number };
 }
 
 /** The runtime's connections, telemetry's settings and the objects built from them, shared by the feature providers. */
@@ -83,6 +91,7 @@ export class TelemetryInfraModule {
       { provide: 'MQTT_SETTINGS', useValue: settings.mqtt },
       { provide: BRIDGE_SETTINGS, useValue: settings.bridges },
       { provide: 'WRITER_SETTINGS', useValue: { batchPoints: settings.writerBatchPoints, partitions: settings.pointsPartitions } },
+      { provide: 'MAINTENANCE_SETTINGS', useValue: settings.maintenance },
     ];
     return { module: TelemetryInfraModule, providers, exports: providers.map((p) => p.provide) };
   }
@@ -97,6 +106,8 @@ export class TelemetryInfraModule {
     AlarmsController,
     CommandsController,
     ThingEventsController,
+    MaintenanceController,
+    MaintenanceGrpcController,
   ],
   providers: [
     TenantsRepository,
@@ -143,6 +154,24 @@ export class TelemetryInfraModule {
           topic: `${runtime.config.KAFKA_TOPIC_PREFIX}iip.telemetry.points.v1`,
           partitions: s.partitions,
           batchPoints: s.batchPoints,
+        }),
+    },
+    MaintenanceRepository,
+    MaintenanceService,
+    {
+      provide: PROFILED_DEVICES,
+      inject: [MaintenanceRepository, ServiceRuntime, 'MAINTENANCE_SETTINGS'],
+      useFactory: (repository: MaintenanceRepository, runtime: ServiceRuntime, s: { refreshMs: number }) =>
+        new ProfiledDevices(repository, runtime.logger, s.refreshMs),
+    },
+    {
+      provide: HealthEvaluator,
+      inject: [ServiceRuntime, MaintenanceRepository, PROFILED_DEVICES, 'MAINTENANCE_SETTINGS'],
+      useFactory: (runtime: ServiceRuntime, repository: MaintenanceRepository, profiles: ProfiledDevices, s: EvaluationSettings) =>
+        new HealthEvaluator(runtime.kafka, runtime.topics, repository, runtime.outboxWriter, profiles, runtime.logger, {
+          ...s,
+          groupId: `${runtime.config.KAFKA_TOPIC_PREFIX}iip.telemetry.maintenance`,
+          topic: `${runtime.config.KAFKA_TOPIC_PREFIX}iip.telemetry.points.v1`,
         }),
     },
     TelemetryLifecycle,

@@ -32,3 +32,4 @@ export function startTestTelemetry(
     ),
   );
 }
+export * from './pump-simulation';

@@ -74,6 +74,12 @@ export class RegistryClient {
     return pending;
   }
 
+  /** The latest published version of a model, asked afresh (not cached: a newer version may have been published). */
+  async latestModel(modelId: string): Promise<{ tenantId: string; version: number; definition: ThingModelDefinition }> {
+    const res = (await this.call('getThingModel', { id: modelId, version: 0 })) as DeviceRegistryV1.ThingModel;
+    return { tenantId: res.tenantId, version: res.version, definition: JSON.parse(res.definitionJson) as ThingModelDefinition };
+  }
+
   /** Applies a device's reported twin document (a JSON Merge Patch), checked by the registry against its model. */
   async updateReported(deviceId: string, patch: Record<string, unknown>): Promise<void> {
     await this.call('updateReported', { deviceId, patchJson: JSON.stringify(patch), expectedVersion: 0 });

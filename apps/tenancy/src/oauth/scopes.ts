@@ -24,6 +24,7 @@ export const Scopes = {
   TelemetryAdmin: 'telemetry:admin',
   AlarmsWrite: 'alarms:write',
   CommandsWrite: 'commands:write',
+  MaintenanceWrite: 'maintenance:write',
 } as const;
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scopes);
