@@ -436,6 +436,10 @@ class MqttSession {
       case TelemetryErrorCode.ALARM_TRANSITION_NOT_ALLOWED:
       case TelemetryErrorCode.SELECTION_NOT_PERMITTED:
       case TelemetryErrorCode.TENANT_NOT_FOUND:
+      case TelemetryErrorCode.MAINTENANCE_PROFILE_NOT_FOUND:
+      case TelemetryErrorCode.HEALTH_NOT_FOUND:
+      case TelemetryErrorCode.WORK_ORDER_NOT_FOUND:
+      case TelemetryErrorCode.WORK_ORDER_CLOSED:
       case undefined:
         // Nothing was accepted and the client must send it again: no PUBACK, the connection goes.
         this.logger.warn(
