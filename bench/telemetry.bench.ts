@@ -285,8 +285,8 @@ async function main(): Promise<void> {
          FROM points WHERE tenant_id = $1 AND device_id = ANY($2::uuid[]) GROUP BY 1, 2, 3, 4`,
       [tenantId, aggIds],
     );
-    await pg.query('ANALYZE points');
-    await pg.query('ANALYZE rollup_1m');
+    // Settled tables, as in a running plant: the insert-triggered autovacuum of 10 million fresh rows would otherwise run during the samples.
+    for (const t of ['points_20261130', 'points_20261201', 'rollup_1m']) await pg.query(`VACUUM (ANALYZE) ${t}`);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
     const total = Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM points')).rows[0].n);
     for (const d of aggIds.slice(0, 3)) {
@@ -300,11 +300,12 @@ async function main(): Promise<void> {
     const aggregateTimes: number[] = [];
     const q = `property=temperature&from=${encodeURIComponent('2026-12-01T00:00:00+08:00')}&to=${encodeURIComponent('2026-12-02T00:00:00+08:00')}&bucket=1m`;
     let buckets = 0;
-    for (let i = 0; i < 100; i++) {
+    // 500 samples after 10 unmeasured ones, so the p99 is the 99th percentile and not the slowest single request.
+    for (let i = -10; i < 500; i++) {
       const started = performance.now();
-      const res = await fetch(`${base}/v1/devices/${aggIds[i % 3]}/telemetry/aggregate?${q}`, { headers: json(gt) });
+      const res = await fetch(`${base}/v1/devices/${aggIds[(i + 10) % Math.min(3, aggIds.length)]}/telemetry/aggregate?${q}`, { headers: json(gt) });
       const body = (await res.json()) as { buckets: unknown[] };
-      aggregateTimes.push(performance.now() - started);
+      if (i >= 0) aggregateTimes.push(performance.now() - started);
       buckets = body.buckets.length;
     }
     aggregateTimes.sort((a, b) => a - b);
