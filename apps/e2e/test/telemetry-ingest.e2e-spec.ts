@@ -155,6 +155,19 @@ describe('telemetry: ingestion over MQTT and HTTP, stored once, queried back', (
     }
   });
 
+  it('takes the largest request allowed (10,000 instants, 40,000 values) though it is larger than one Kafka message may be', async () => {
+    const device = await w.device();
+    const t0 = Date.now() - 3_600_000;
+    const body = Array.from({ length: 10_000 }, (_, i) => ({
+      ts: t0 + i * 100,
+      values: { temperature: (i % 2000) / 10, speed: i % 3600, running: i % 2 === 0, mode: i % 3 === 0 ? 'auto' : 'manual' },
+    }));
+    const res = await request(w.telemetry.httpUrl).post(`/v1/devices/${device.id}/telemetry`).auth(w.token, { type: 'bearer' }).send(body);
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ accepted: 40_000, refused: [] });
+    await waitFor(async () => ((await stored(device.id)).length === 40_000 ? true : undefined), 30_000, 'all 40,000 stored');
+  });
+
   it('answers 1-minute and 1-hour aggregates from the rollups exactly as computed over the raw rows, and pages raw points', async () => {
     const device = await w.device();
     const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;

@@ -4,8 +4,17 @@ import { TopicProvisioner, createEnvelope, createIdempotentProducer } from '@iip
 import type { Kafka } from 'kafkajs';
 import { TelemetryError, TelemetryErrorCode } from '../telemetry.errors';
 
+/**
+ * Kafka refuses a record batch over its message.max.bytes (1 MiB by default), and kafkajs puts a
+ * send's messages for one partition in one batch: messages stay under half of that, and one send
+ * under it in all.
+ */
+const MAX_MESSAGE_BYTES = 512 * 1024;
+const MAX_SEND_BYTES = 900 * 1024;
+
 interface Pending {
   messages: Message[];
+  bytes: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -36,17 +45,28 @@ export class PointsProducer {
   /** Resolves once Kafka acknowledged the points; BACKBONE_UNAVAILABLE when it cannot take them now. */
   send(tenantId: string, deviceId: string, points: TelemetryPoint[]): Promise<void> {
     if (points.length === 0) return Promise.resolve();
-    const envelope = createEnvelope<TelemetryPointsData>({
-      type: TelemetryEventTypes.TelemetryPointsAccepted,
-      source: EventSources.telemetry,
-      tenantId,
-      subject: deviceId,
-      data: { deviceId, tenantId, points },
-    });
+    const messages = this.messagesOf(tenantId, deviceId, points);
+    const bytes = messages.reduce((n, m) => n + Buffer.byteLength(m.value), 0);
     return new Promise((resolve, reject) => {
-      this.queue.push({ messages: [{ key: deviceId, value: JSON.stringify(envelope) }], resolve, reject });
+      this.queue.push({ messages, bytes, resolve, reject });
       void this.flush();
     });
+  }
+
+  /** One message for the points, or several when one would be larger than the broker takes (halved until each fits). */
+  private messagesOf(tenantId: string, deviceId: string, points: TelemetryPoint[]): { key: string; value: string }[] {
+    const value = JSON.stringify(
+      createEnvelope<TelemetryPointsData>({
+        type: TelemetryEventTypes.TelemetryPointsAccepted,
+        source: EventSources.telemetry,
+        tenantId,
+        subject: deviceId,
+        data: { deviceId, tenantId, points },
+      }),
+    );
+    if (points.length === 1 || Buffer.byteLength(value) <= MAX_MESSAGE_BYTES) return [{ key: deviceId, value }];
+    const half = Math.ceil(points.length / 2);
+    return [...this.messagesOf(tenantId, deviceId, points.slice(0, half)), ...this.messagesOf(tenantId, deviceId, points.slice(half))];
   }
 
   async stop(): Promise<void> {
@@ -58,10 +78,28 @@ export class PointsProducer {
     this.sending = true;
     try {
       while (this.queue.length > 0) {
-        const group = this.queue.splice(0, this.queue.length);
+        // As many waiting sends as fit one request the broker takes (a partition's record batch is bounded by its message.max.bytes).
+        let take = 1;
+        for (let bytes = this.queue[0].bytes; take < this.queue.length && bytes + this.queue[take].bytes <= MAX_SEND_BYTES; take++)
+          bytes += this.queue[take].bytes;
+        const group = this.queue.splice(0, take);
         try {
           await this.ready();
-          await this.producer.send({ topic: this.topic, messages: group.flatMap((g) => g.messages), acks: -1 });
+          // One request unless a single caller's points need more (they go in turn; a failure half way makes the caller
+          // send them all again, and what was written already is stored once all the same).
+          let chunk: Message[] = [];
+          let chunkBytes = 0;
+          for (const m of group.flatMap((g) => g.messages)) {
+            const size = Buffer.byteLength(m.value as string);
+            if (chunk.length > 0 && chunkBytes + size > MAX_SEND_BYTES) {
+              await this.producer.send({ topic: this.topic, messages: chunk, acks: -1 });
+              chunk = [];
+              chunkBytes = 0;
+            }
+            chunk.push(m);
+            chunkBytes += size;
+          }
+          await this.producer.send({ topic: this.topic, messages: chunk, acks: -1 });
           for (const g of group) g.resolve();
         } catch (err) {
           // Reconnect on the next send: the broker may be back by then.
