@@ -1,25 +1,14 @@
-import mqtt, { MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import request from 'supertest';
 import { waitFor } from '@iip/platform-testing';
-import { TelemetryWorld, publishQos1, telemetryWorld } from './telemetry-world';
+import { TelemetryWorld, connectDevice, publishQos1, telemetryWorld } from './telemetry-world';
 
 /** Commands (queued while the device is away, acknowledged, answered or timed out), the desired twin on subscription, and device events. */
 describe('telemetry: commands, desired twin and events over MQTT', () => {
   let w: TelemetryWorld;
   const clients: MqttClient[] = [];
 
-  const connect = (device: { id: string; secret: string }) =>
-    new Promise<MqttClient>((resolve, reject) => {
-      const c = mqtt.connect(`mqtt://127.0.0.1:${w.telemetry.mqttPort}`, {
-        protocolVersion: 5,
-        username: device.id,
-        password: device.secret,
-        reconnectPeriod: 0,
-      });
-      clients.push(c);
-      c.once('connect', () => resolve(c));
-      c.once('error', reject);
-    });
+  const connect = (device: { id: string; secret: string }) => connectDevice(w.telemetry.mqttPort, device, clients);
   /** Messages the client receives, by topic, as parsed JSON. */
   const inbox = (c: MqttClient) => {
     const got: { topic: string; body: Record<string, unknown> }[] = [];

@@ -1,8 +1,8 @@
 import { Metadata, credentials, makeGenericClientConstructor, status as GrpcStatus } from '@grpc/grpc-js';
-import mqtt, { MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import request from 'supertest';
 import { TelemetryV1 } from '@iip/contracts';
-import { TelemetryWorld, telemetryWorld } from './telemetry-world';
+import { TelemetryWorld, connectDevice, telemetryWorld } from './telemetry-world';
 
 const QUOTA = 200;
 
@@ -11,18 +11,7 @@ describe('telemetry: quotas, gRPC ingestion, revocation', () => {
   let w: TelemetryWorld;
   const clients: MqttClient[] = [];
 
-  const connect = (device: { id: string; secret: string }) =>
-    new Promise<MqttClient>((resolve, reject) => {
-      const c = mqtt.connect(`mqtt://127.0.0.1:${w.telemetry.mqttPort}`, {
-        protocolVersion: 5,
-        username: device.id,
-        password: device.secret,
-        reconnectPeriod: 0,
-      });
-      clients.push(c);
-      c.once('connect', () => resolve(c));
-      c.once('error', reject);
-    });
+  const connect = (device: { id: string; secret: string }) => connectDevice(w.telemetry.mqttPort, device, clients);
   const points = (n: number, property = 'speed') =>
     Array.from({ length: n }, (_, i) => ({ ts: Date.now() - 10_000 + i, values: { [property]: i } }));
 

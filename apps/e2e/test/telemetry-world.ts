@@ -1,4 +1,4 @@
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { IPubackPacket } from 'mqtt-packet';
 import request from 'supertest';
 import { ServiceRuntime } from '@iip/platform-runtime';
@@ -173,5 +173,20 @@ export function publishQos1(c: MqttClient, topic: string, body: unknown): Promis
         reasonString: ack?.properties?.reasonString,
       });
     });
+  });
+}
+
+/** Connects a device to telemetry's MQTT endpoint (MQTT 5, no reconnect), remembering the client in `clients` to end it after the test. */
+export function connectDevice(port: number, device: { id: string; secret: string }, clients: MqttClient[]): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      protocolVersion: 5,
+      username: device.id,
+      password: device.secret,
+      reconnectPeriod: 0,
+    });
+    clients.push(c);
+    c.once('connect', () => resolve(c));
+    c.once('error', reject);
   });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { EachBatchPayload, Kafka } from 'kafkajs';
 import { EntityManager } from 'typeorm';
 import {
   EventSources,
@@ -9,7 +9,7 @@ import {
   Topics,
   WorkOrderEventData,
 } from '@iip/contracts';
-import { EventEnvelope, OutboxWriter, TopicProvisioner, createEnvelope, parseEnvelope, startWithRetry } from '@iip/platform-kafka';
+import { BatchConsumer, EventEnvelope, OutboxWriter, TopicProvisioner, createEnvelope, parseEnvelope } from '@iip/platform-kafka';
 import { AppLogger } from '@iip/platform-observability';
 import { EvaluationSettings, HealthEvaluation, MeasuredPoint, advance, emptyState } from './evaluation';
 import { MaintenanceRepository, StateUpdate, WorkOrderRow } from './maintenance.repository';
@@ -86,8 +86,7 @@ export function workOrderEventOf(o: WorkOrderRow): WorkOrderEventData {
  * committed: a restart or a redelivery neither loses nor repeats a prediction.
  */
 export class HealthEvaluator {
-  private consumer?: Consumer;
-  private stopped = false;
+  private consumer?: BatchConsumer;
   /** Hourly evaluations made by this instance (the bench reads them from PostgreSQL instead). */
   evaluations = 0;
 
@@ -102,38 +101,22 @@ export class HealthEvaluator {
   ) {}
 
   start(): void {
-    void startWithRetry(
-      async () => {
+    this.consumer = new BatchConsumer(this.kafka, this.logger, {
+      what: 'maintenance health evaluator',
+      groupId: this.settings.groupId,
+      topic: this.settings.topic,
+      prepare: async () => {
         await this.profiles.start();
         await this.topics.ensure([this.settings.topic]);
-        const consumer = this.kafka.consumer({
-          groupId: this.settings.groupId,
-          sessionTimeout: 30_000,
-          heartbeatInterval: 3_000,
-          allowAutoTopicCreation: false,
-          maxBytesPerPartition: 4 * 1024 * 1024,
-        });
-        await consumer.connect();
-        await consumer.subscribe({ topics: [this.settings.topic], fromBeginning: true });
-        await consumer.run({
-          autoCommit: true,
-          eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: 2,
-          eachBatch: (payload) => this.processBatch(payload),
-        });
-        this.consumer = consumer;
-        if (this.stopped) await consumer.disconnect();
       },
-      () => this.stopped,
-      this.logger,
-      'maintenance health evaluator',
-    );
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+    this.consumer.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.profiles.stop();
-    await this.consumer?.disconnect();
+    await this.consumer?.stop();
   }
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {

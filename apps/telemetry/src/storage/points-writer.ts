@@ -1,14 +1,14 @@
-import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { TelemetryPoint, TelemetryPointsData } from '@iip/contracts';
 import {
+  BatchConsumer,
   MalformedEnvelopeError,
   TopicProvisioner,
   createIdempotentProducer,
   dlqTopicOf,
   parseEnvelope,
   sendToDeadLetter,
-  startWithRetry,
 } from '@iip/platform-kafka';
 import { AppLogger, Metrics } from '@iip/platform-observability';
 import { LatestValues } from './latest-values';
@@ -29,9 +29,8 @@ export interface WriterSettings {
  * stores nothing twice. A message that is not a points envelope goes to the DLQ with why.
  */
 export class PointsWriter {
-  private consumer?: Consumer;
+  private consumer?: BatchConsumer;
   private readonly dlq: Producer;
-  private stopped = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -48,38 +47,22 @@ export class PointsWriter {
   }
 
   start(): void {
-    void startWithRetry(
-      async () => {
+    this.consumer = new BatchConsumer(this.kafka, this.logger, {
+      what: 'telemetry points writer',
+      groupId: this.settings.groupId,
+      topic: this.settings.topic,
+      prepare: async () => {
         await this.topics.ensure([this.settings.topic], undefined, this.settings.partitions);
         await this.topics.ensure([dlqTopicOf(this.settings.topic)]);
         await this.dlq.connect();
-        const consumer = this.kafka.consumer({
-          groupId: this.settings.groupId,
-          sessionTimeout: 30_000,
-          heartbeatInterval: 3_000,
-          allowAutoTopicCreation: false,
-          maxBytesPerPartition: 4 * 1024 * 1024,
-        });
-        await consumer.connect();
-        await consumer.subscribe({ topics: [this.settings.topic], fromBeginning: true });
-        await consumer.run({
-          autoCommit: true,
-          eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: 2,
-          eachBatch: (payload) => this.processBatch(payload),
-        });
-        this.consumer = consumer;
-        if (this.stopped) await consumer.disconnect();
       },
-      () => this.stopped,
-      this.logger,
-      'telemetry points writer',
-    );
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+    this.consumer.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.consumer?.disconnect();
+    await this.consumer?.stop();
     await this.dlq.disconnect().catch(() => undefined);
   }
 

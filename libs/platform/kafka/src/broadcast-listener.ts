@@ -3,7 +3,7 @@ import { Consumer, Kafka } from 'kafkajs';
 import { EventEnvelope, MalformedEnvelopeError, parseEnvelope } from './envelope';
 import { TopicProvisioner } from './kafka-client';
 
-interface ListenerLogger {
+export interface ListenerLogger {
   warn(obj: object, msg: string): void;
 }
 

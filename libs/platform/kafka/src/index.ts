@@ -5,3 +5,4 @@ export * from './kafka-client';
 export * from './outbox';
 export * from './outbox-replay';
 export * from './replaying-listener';
+export * from './batch-consumer';
