@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
 import { DeviceRegistryV1 } from '@iip/contracts';
 import { RequireScopes, principalOf } from '@iip/platform-auth';
-import { RequestValidationError, parseBoundedJson } from '@iip/platform-errors';
+import { RequestValidationError, parseBoundedJson, uuidField } from '@iip/platform-errors';
 import { DEFAULT_PAGE_SIZE } from '@iip/platform-http';
 import { CredentialsService } from '../credentials/credentials.service';
 import { ModelsService } from '../models/models.service';
@@ -12,12 +12,6 @@ import { TwinWatchService } from '../twins/twin-watch.service';
 import { Observable, map } from 'rxjs';
 import { DeviceScopes } from '../scopes';
 import { DeviceView, DevicesService } from './devices.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-function uuidOf(value: string, field: string): string {
-  if (!UUID.test(value)) throw new RequestValidationError([{ field, message: 'must be a UUID' }]);
-  return value;
-}
 
 /** gRPC adapter: the same service methods as the REST API. */
 @Controller()
@@ -33,7 +27,7 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
 
   @RequireScopes(DeviceScopes.DevicesRead)
   watchTwinChanges(request: DeviceRegistryV1.WatchTwinChangesRequest, metadata: Metadata): Observable<DeviceRegistryV1.TwinChange> {
-    return this.watches.watch(principalOf(metadata), request.deviceId ? uuidOf(request.deviceId, 'device_id') : undefined).pipe(
+    return this.watches.watch(principalOf(metadata), request.deviceId ? uuidField(request.deviceId, 'device_id') : undefined).pipe(
       map((c) => ({
         deviceId: c.deviceId,
         side: c.side,
@@ -51,7 +45,7 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
     metadata: Metadata,
   ): Promise<DeviceRegistryV1.AuthenticatedDevice> {
     const { device, credentialId } = await this.credentials.authenticate(principalOf(metadata), {
-      deviceId: request.deviceId ? uuidOf(request.deviceId, 'device_id') : undefined,
+      deviceId: request.deviceId ? uuidField(request.deviceId, 'device_id') : undefined,
       secret: request.secret || undefined,
       fingerprint: request.certificateFingerprint || undefined,
     });
@@ -67,7 +61,7 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
 
   @RequireScopes(DeviceScopes.DevicesRead)
   async getTwin(request: DeviceRegistryV1.GetTwinRequest, metadata: Metadata): Promise<DeviceRegistryV1.Twin> {
-    return twinMessage(await this.twins.get(principalOf(metadata), uuidOf(request.deviceId, 'device_id')));
+    return twinMessage(await this.twins.get(principalOf(metadata), uuidField(request.deviceId, 'device_id')));
   }
 
   @RequireScopes(DeviceScopes.DevicesWrite)
@@ -84,7 +78,7 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
     if (request.expectedVersion < 0) throw new RequestValidationError([{ field: 'expected_version', message: 'must not be negative' }]);
     const twin = await this.twins.patch(
       principalOf(metadata),
-      uuidOf(request.deviceId, 'device_id'),
+      uuidField(request.deviceId, 'device_id'),
       'reported',
       patch as JsonObject,
       request.expectedVersion || undefined,
@@ -98,7 +92,7 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
     return deviceMessage(
       await this.devices.get(
         principalOf(metadata),
-        uuidOf(request.id, 'id'),
+        uuidField(request.id, 'id'),
         typeof authorization === 'string' ? authorization : undefined,
       ),
     );
@@ -109,7 +103,7 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
     if (request.limit < 0 || request.limit > 500) throw new RequestValidationError([{ field: 'limit', message: 'must be 0..500' }]);
     const page = await this.devices.list(
       principalOf(metadata),
-      request.tenantId ? uuidOf(request.tenantId, 'tenant_id') : undefined,
+      request.tenantId ? uuidField(request.tenantId, 'tenant_id') : undefined,
       request.limit || DEFAULT_PAGE_SIZE,
       request.cursor || undefined,
       request.query,
@@ -120,7 +114,7 @@ export class DeviceRegistryGrpcController implements DeviceRegistryV1.DeviceRegi
   @RequireScopes(DeviceScopes.DevicesRead)
   async getThingModel(request: DeviceRegistryV1.GetThingModelRequest, metadata: Metadata): Promise<DeviceRegistryV1.ThingModel> {
     const actor = principalOf(metadata);
-    const id = uuidOf(request.id, 'id');
+    const id = uuidField(request.id, 'id');
     const model = await this.models.get(actor, id);
     const version = request.version || model.latestPublished;
     if (version === null)

@@ -2,19 +2,13 @@ import { Controller } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
 import { RENEWAL_PROJECT_STATUSES, RenewalProjectStatus, RenewalProjectsV1 } from '@iip/contracts';
 import { RequireScopes, principalOf } from '@iip/platform-auth';
-import { RequestValidationError } from '@iip/platform-errors';
+import { RequestValidationError, uuidField } from '@iip/platform-errors';
 import { DEFAULT_PAGE_SIZE } from '@iip/platform-http';
 import { DeviceScopes, RenewalScopes } from '../scopes';
 import { createProjectSchema, replacementSchema, transitionSchema } from './projects.dto';
 import { ReplacementRow } from './projects.repository';
 import { ProjectView, ProjectsService } from './projects.service';
 import { ReplacementService } from './replacement.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-function uuidOf(value: string, field: string): string {
-  if (!UUID.test(value)) throw new RequestValidationError([{ field, message: 'must be a UUID' }]);
-  return value;
-}
 
 /** gRPC adapter of renewal projects: the same service methods (and the same request schemas) as the REST API. */
 @Controller()
@@ -41,7 +35,7 @@ export class ProjectsGrpcController implements RenewalProjectsV1.RenewalProjects
 
   @RequireScopes(RenewalScopes.RenewalRead)
   async get(request: RenewalProjectsV1.GetRenewalProjectRequest, metadata: Metadata): Promise<RenewalProjectsV1.RenewalProject> {
-    return projectMessage(await this.projects.get(principalOf(metadata), uuidOf(request.id, 'id')));
+    return projectMessage(await this.projects.get(principalOf(metadata), uuidField(request.id, 'id')));
   }
 
   @RequireScopes(RenewalScopes.RenewalRead)
@@ -55,7 +49,7 @@ export class ProjectsGrpcController implements RenewalProjectsV1.RenewalProjects
     const page = await this.projects.list(
       principalOf(metadata),
       {
-        tenantId: request.tenantId ? uuidOf(request.tenantId, 'tenant_id') : undefined,
+        tenantId: request.tenantId ? uuidField(request.tenantId, 'tenant_id') : undefined,
         status: (request.status || undefined) as RenewalProjectStatus | undefined,
       },
       request.limit || DEFAULT_PAGE_SIZE,
@@ -76,7 +70,7 @@ export class ProjectsGrpcController implements RenewalProjectsV1.RenewalProjects
     });
     const view = await this.projects.transition(
       principalOf(metadata),
-      uuidOf(request.id, 'id'),
+      uuidField(request.id, 'id'),
       input,
       request.expectedVersion || undefined,
     );
@@ -89,7 +83,7 @@ export class ProjectsGrpcController implements RenewalProjectsV1.RenewalProjects
     metadata: Metadata,
   ): Promise<RenewalProjectsV1.RenewalReplacement> {
     const input = replacementSchema.check({ oldDeviceId: request.oldDeviceId, newDeviceId: request.newDeviceId });
-    return replacementMessage(await this.replacements.register(principalOf(metadata), uuidOf(request.projectId, 'project_id'), input));
+    return replacementMessage(await this.replacements.register(principalOf(metadata), uuidField(request.projectId, 'project_id'), input));
   }
 }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kafka, Producer } from 'kafkajs';
+import { LRUCache } from 'lru-cache';
 import mqtt, { IPublishPacket, MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { Principal } from '@iip/platform-auth';
@@ -93,7 +94,7 @@ export class EdgeBridge {
   private readonly dlq: Producer;
   private readonly dlqTopic: string;
   stopped = false;
-  private readonly devices = new Map<string, { device: KnownDevice; until: number }>();
+  private readonly devices = new LRUCache<string, KnownDevice>({ max: 100_000, ttl: DEVICE_CACHE_MS });
   private sender?: Sender;
 
   constructor(
@@ -241,7 +242,7 @@ export class EdgeBridge {
     const key = fill(template, wildcards);
     if (!key) return `the mapping's device ${mapping.device} names a segment the topic does not have`;
     const cached = this.devices.get(`${by}:${key}`);
-    if (cached && cached.until > Date.now()) return cached.device;
+    if (cached) return cached;
     const device =
       by === 'id'
         ? /^[0-9a-f-]{36}$/i.test(key)
@@ -249,7 +250,7 @@ export class EdgeBridge {
           : undefined
         : await this.deviceRows.findBySerial(this.settings.tenantId, key);
     if (!device) return `no device of tenant ${this.settings.tenantId} has ${by} ${key}`;
-    this.devices.set(`${by}:${key}`, { device, until: Date.now() + DEVICE_CACHE_MS });
+    this.devices.set(`${by}:${key}`, device);
     return device;
   }
 

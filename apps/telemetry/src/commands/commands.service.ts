@@ -11,19 +11,8 @@ import { TELEMETRY_OUTBOX } from '../rules/rule-engine';
 import { TelemetryError, TelemetryErrorCode } from '../telemetry.errors';
 import { TELEMETRY_DATA_SOURCE } from '../tenants/tenants.repository';
 
-export interface CommandView {
-  id: string;
-  deviceId: string;
-  name: string;
-  input: Record<string, unknown>;
-  status: CommandStatus;
-  output: Record<string, unknown> | null;
-  error: string | null;
-  requestedAt: string;
-  expiresAt: string;
-  deliveredAt: string | null;
-  completedAt: string | null;
-}
+/** A command as its API answers: the event's fields (but the tenant) and when it was delivered and settled. */
+export type CommandView = Omit<CommandEventData, 'tenantId'> & { deliveredAt: string | null; completedAt: string | null };
 
 interface CommandRow {
   tenantId: string;
@@ -205,19 +194,8 @@ export class CommandsService {
   }
 
   private async announce(manager: EntityManager, type: string, row: CommandRow): Promise<void> {
-    const v = view(row);
-    const data: CommandEventData = {
-      id: v.id,
-      tenantId: row.tenantId,
-      deviceId: v.deviceId,
-      name: v.name,
-      input: v.input,
-      status: v.status,
-      output: v.output,
-      error: v.error,
-      requestedAt: v.requestedAt,
-      expiresAt: v.expiresAt,
-    };
+    const { deliveredAt: _delivered, completedAt: _completed, ...fields } = view(row);
+    const data: CommandEventData = { ...fields, tenantId: row.tenantId };
     await this.outbox.append(manager, Topics.telemetryCommand, [
       createEnvelope({ type, source: EventSources.telemetry, tenantId: row.tenantId, subject: row.deviceId, data }),
     ]);

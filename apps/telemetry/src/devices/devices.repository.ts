@@ -30,7 +30,18 @@ export class DevicesRepository {
          model_version = EXCLUDED.model_version, status = EXCLUDED.status, gateway_id = EXCLUDED.gateway_id,
          serial = EXCLUDED.serial, version = EXCLUDED.version, updated_at = now()
        WHERE devices.version <= EXCLUDED.version`,
-      [d.tenantId, d.id, d.tenantPath, d.model.id, d.model.version, d.status, d.gatewayId ?? null, d.version, d.tenantKind, d.serial || null],
+      [
+        d.tenantId,
+        d.id,
+        d.tenantPath,
+        d.model.id,
+        d.model.version,
+        d.status,
+        d.gatewayId ?? null,
+        d.version,
+        d.tenantKind,
+        d.serial || null,
+      ],
     );
   }
 

@@ -1,27 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AcceptsBasicAuth, CurrentPrincipal, Principal, RequireScopes } from '@iip/platform-auth';
 import { deviceOf } from '../ingest/device-authenticator';
-import { cursorOf } from '../query/query.controller';
+import { TimeRangeDto, cursorOf } from '../query/query.controller';
 import { range } from '../query/query.service';
 import { TelemetryScopes } from '../scopes';
 import { ThingEventsService } from './thing-events.service';
 
 const uuid = new ParseUUIDPipe({ version: undefined });
 
-export class ThingEventQuery {
-  @ApiProperty({ description: 'ISO 8601 instant with an offset; inclusive' })
-  @IsString()
-  @MaxLength(40)
-  from!: string;
-
-  @ApiProperty({ description: 'ISO 8601 instant with an offset; exclusive' })
-  @IsString()
-  @MaxLength(40)
-  to!: string;
-
+export class ThingEventQuery extends TimeRangeDto {
   @ApiPropertyOptional({ description: 'Only this event of the thing model' })
   @IsOptional()
   @IsString()
@@ -69,7 +59,7 @@ export class ThingEventsController {
   @RequireScopes(TelemetryScopes.TelemetryRead)
   @ApiOperation({ summary: 'The device’s events in [from, to), newest first' })
   list(@CurrentPrincipal() actor: Principal, @Param('deviceId', uuid) deviceId: string, @Query() q: ThingEventQuery) {
-    const { from, to } = range({ property: '', from: q.from, to: q.to });
+    const { from, to } = range(q);
     return this.events.list(actor, deviceId.toLowerCase(), {
       from,
       to,

@@ -45,16 +45,16 @@ export class PointsProducer {
   /** Resolves once Kafka acknowledged the points; BACKBONE_UNAVAILABLE when it cannot take them now. */
   send(tenantId: string, deviceId: string, points: TelemetryPoint[]): Promise<void> {
     if (points.length === 0) return Promise.resolve();
-    const messages = this.messagesOf(tenantId, deviceId, points);
-    const bytes = messages.reduce((n, m) => n + Buffer.byteLength(m.value), 0);
+    const messages: Message[] = [];
+    const bytes = this.messagesOf(tenantId, deviceId, points, messages);
     return new Promise((resolve, reject) => {
       this.queue.push({ messages, bytes, resolve, reject });
       void this.flush();
     });
   }
 
-  /** One message for the points, or several when one would be larger than the broker takes (halved until each fits). */
-  private messagesOf(tenantId: string, deviceId: string, points: TelemetryPoint[]): { key: string; value: string }[] {
+  /** Adds one message for the points to `out`, or several when one would be larger than the broker takes (halved until each fits); returns their bytes. */
+  private messagesOf(tenantId: string, deviceId: string, points: TelemetryPoint[], out: Message[]): number {
     const value = JSON.stringify(
       createEnvelope<TelemetryPointsData>({
         type: TelemetryEventTypes.TelemetryPointsAccepted,
@@ -64,9 +64,13 @@ export class PointsProducer {
         data: { deviceId, tenantId, points },
       }),
     );
-    if (points.length === 1 || Buffer.byteLength(value) <= MAX_MESSAGE_BYTES) return [{ key: deviceId, value }];
+    const bytes = Buffer.byteLength(value);
+    if (points.length === 1 || bytes <= MAX_MESSAGE_BYTES) {
+      out.push({ key: deviceId, value });
+      return bytes;
+    }
     const half = Math.ceil(points.length / 2);
-    return [...this.messagesOf(tenantId, deviceId, points.slice(0, half)), ...this.messagesOf(tenantId, deviceId, points.slice(half))];
+    return this.messagesOf(tenantId, deviceId, points.slice(0, half), out) + this.messagesOf(tenantId, deviceId, points.slice(half), out);
   }
 
   async stop(): Promise<void> {
@@ -85,21 +89,11 @@ export class PointsProducer {
         const group = this.queue.splice(0, take);
         try {
           await this.ready();
-          // One request unless a single caller's points need more (they go in turn; a failure half way makes the caller
-          // send them all again, and what was written already is stored once all the same).
-          let chunk: Message[] = [];
-          let chunkBytes = 0;
-          for (const m of group.flatMap((g) => g.messages)) {
-            const size = Buffer.byteLength(m.value as string);
-            if (chunk.length > 0 && chunkBytes + size > MAX_SEND_BYTES) {
-              await this.producer.send({ topic: this.topic, messages: chunk, acks: -1 });
-              chunk = [];
-              chunkBytes = 0;
-            }
-            chunk.push(m);
-            chunkBytes += size;
-          }
-          await this.producer.send({ topic: this.topic, messages: chunk, acks: -1 });
+          // One request unless a single caller's points need more: then its messages go in turn (a failure half way
+          // makes the caller send them all again, and what was written already is stored once all the same).
+          const messages = group.flatMap((g) => g.messages);
+          if (group.length > 1 || group[0].bytes <= MAX_SEND_BYTES) await this.producer.send({ topic: this.topic, messages, acks: -1 });
+          else for (const m of messages) await this.producer.send({ topic: this.topic, messages: [m], acks: -1 });
           for (const g of group) g.resolve();
         } catch (err) {
           // Reconnect on the next send: the broker may be back by then.

@@ -125,6 +125,8 @@ export class HealthEvaluator {
     await this.profiles.ready();
     const batches: TelemetryPointsData[] = [];
     for (const message of batch.messages) {
+      // Points are keyed by device: a device without a profile is passed over unparsed (most of the stream).
+      if (message.key && !this.profiles.get(message.key.toString())) continue;
       try {
         const data = parseEnvelope(message.value).data as TelemetryPointsData;
         // The writer dead-letters what is not a points event; here it is only passed over.

@@ -2,15 +2,10 @@ import { Controller } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
 import { TelemetryV1, WorkOrderStatus } from '@iip/contracts';
 import { RequireScopes, principalOf } from '@iip/platform-auth';
-import { RequestValidationError } from '@iip/platform-errors';
+import { RequestValidationError, uuidField } from '@iip/platform-errors';
 import { TelemetryScopes } from '../scopes';
 import { MaintenanceService } from './maintenance.service';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-function uuidOf(value: string, field: string): string {
-  if (!UUID.test(value)) throw new RequestValidationError([{ field, message: 'must be a UUID' }]);
-  return value.toLowerCase();
-}
 const STATUSES: readonly string[] = ['open', 'in-progress', 'closed'];
 
 /** gRPC adapter: the same service methods as the REST API. */
@@ -21,7 +16,7 @@ export class MaintenanceGrpcController implements TelemetryV1.MaintenanceService
 
   @RequireScopes(TelemetryScopes.TelemetryRead)
   async getHealth(request: TelemetryV1.GetHealthRequest, metadata: Metadata): Promise<TelemetryV1.DeviceHealth> {
-    const h = await this.maintenance.health(principalOf(metadata), uuidOf(request.deviceId, 'device_id'));
+    const h = await this.maintenance.health(principalOf(metadata), uuidField(request.deviceId, 'device_id'));
     return {
       deviceId: h.deviceId,
       score: h.score,
@@ -50,7 +45,7 @@ export class MaintenanceGrpcController implements TelemetryV1.MaintenanceService
     if (errors.length > 0) throw new RequestValidationError(errors);
     const orders = await this.maintenance.listWorkOrders(principalOf(metadata), {
       status: (request.status || undefined) as WorkOrderStatus | undefined,
-      deviceId: request.deviceId ? uuidOf(request.deviceId, 'device_id') : undefined,
+      deviceId: request.deviceId ? uuidField(request.deviceId, 'device_id') : undefined,
       limit: request.limit || 100,
     });
     return {

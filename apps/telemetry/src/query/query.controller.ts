@@ -27,12 +27,8 @@ import { QueryService } from './query.service';
 const uuid = new ParseUUIDPipe({ version: undefined });
 const PROPERTY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-export class RangeQueryDto {
-  @ApiProperty({ description: 'A property of the device’s thing model' })
-  @IsString()
-  @Matches(PROPERTY, { message: 'property must be a thing-model member name' })
-  property!: string;
-
+/** [from, to) as ISO 8601 instants. */
+export class TimeRangeDto {
   @ApiProperty({ description: 'ISO 8601 instant with an offset; inclusive' })
   @IsString()
   @MaxLength(40)
@@ -42,6 +38,13 @@ export class RangeQueryDto {
   @IsString()
   @MaxLength(40)
   to!: string;
+}
+
+export class RangeQueryDto extends TimeRangeDto {
+  @ApiProperty({ description: 'A property of the device’s thing model' })
+  @IsString()
+  @Matches(PROPERTY, { message: 'property must be a thing-model member name' })
+  property!: string;
 }
 
 export class RawQueryDto extends RangeQueryDto {

@@ -145,7 +145,7 @@ export class QueryService {
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-export function range(q: RangeQuery): { from: Date; to: Date } {
+export function range(q: { from: string; to: string }): { from: Date; to: Date } {
   const errors = [];
   if (!INSTANT.test(q.from)) errors.push({ field: 'from', message: 'must be an ISO 8601 instant with an offset' });
   if (!INSTANT.test(q.to)) errors.push({ field: 'to', message: 'must be an ISO 8601 instant with an offset' });

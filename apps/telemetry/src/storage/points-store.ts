@@ -233,13 +233,6 @@ export class PointsStore {
     }
     return dropped;
   }
-
-  /** Rollup rows older than `days` go (they outlive raw points: two years by default). */
-  async deleteRollupsBefore(days: number): Promise<void> {
-    for (const table of ['rollup_1m', 'rollup_1h', 'rollup_1d']) {
-      await this.dataSource.query(`DELETE FROM ${table} WHERE bucket < now() - make_interval(days => $1)`, [days]);
-    }
-  }
 }
 
 function partitionName(day: number): string {

@@ -10,6 +10,14 @@ export class RequestValidationError extends BadRequestException {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID field of a message that has no schema of its own (gRPC), lower-cased; a 400 / INVALID_ARGUMENT naming the field otherwise. */
+export function uuidField(value: string, field: string): string {
+  if (!UUID.test(value)) throw new RequestValidationError([{ field, message: 'must be a UUID' }]);
+  return value.toLowerCase();
+}
+
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {

@@ -61,7 +61,8 @@ const PROFILE: SchemaObject = {
     criticality: { enum: [...CRITICALITIES] },
     belowAccessLevel: {
       type: 'boolean',
-      description: 'worse than the energy-efficiency access level (低于能效准入水平): must be eliminated (renewal reason BELOW_ACCESS_LEVEL)',
+      description:
+        'worse than the energy-efficiency access level (低于能效准入水平): must be eliminated (renewal reason BELOW_ACCESS_LEVEL)',
     },
   },
 };
